@@ -1,0 +1,40 @@
+# Two commands on a fresh machine with Python 3.11+:  make demo   and   make test
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: demo test lint translations extract worker run clean
+
+$(BIN)/activate:
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -q -d portal/translations
+
+## make demo: install, migrate an SQLite database in instance/, seed demo data, and serve
+## the portal on http://127.0.0.1:5000 with the mail worker in process.
+demo: translations
+	PORTAL_ENV=demo $(BIN)/flask --app portal db upgrade
+	PORTAL_ENV=demo $(BIN)/flask --app portal demo
+
+## make test: the whole suite (SQLite and PostgreSQL, SMTP on loopback, Chromium journeys).
+test: translations
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+
+## Refresh the message catalogs after changing strings.
+extract: $(VENV)/.installed
+	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .
+	$(BIN)/pybabel update -q -i portal/translations/messages.pot -d portal/translations --width 100
+
+clean:
+	rm -rf $(VENV) instance/portal.sqlite3

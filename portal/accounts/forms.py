@@ -1,0 +1,35 @@
+"""Staff login and user administration forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length
+
+from portal.accounts.models import Role
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[
+        DataRequired(_l("Enter your email address.")), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(_l("Enter your password.")), Length(max=200)])
+
+
+ROLE_LABELS = {
+    Role.ADMIN.value: _l("Admin"),
+    Role.RECRUITER.value: _l("Recruiter"),
+    Role.INTERVIEWER.value: _l("Interviewer"),
+}
+
+
+class UserForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name.")), Length(max=120)])
+    email = EmailField(_l("Email"), validators=[
+        DataRequired(_l("Enter an email address.")),
+        Email(_l("Enter a valid email address."), check_deliverability=False), Length(max=254)])
+    role = SelectField(_l("Role"), choices=list(ROLE_LABELS.items()))
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(_l("Enter a password.")),
+        Length(min=10, max=200, message=_l("The password must be at least 10 characters."))])

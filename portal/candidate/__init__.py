@@ -1,0 +1,1 @@
+"""The candidate-facing portal (pages only; the work is in services)."""

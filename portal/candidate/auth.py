@@ -1,0 +1,68 @@
+"""The candidate's session: set from a magic link, checked on every request.
+
+Candidate and staff identities live under different session keys and never drive the
+same view.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app, g, session
+
+from portal.extensions import db
+from portal.hiring.models import Candidate
+from portal.links.models import MagicLink
+from portal.links.services import LinkProblem, load_valid_link
+from portal.timeutil import utcnow
+
+CANDIDATE_KEY = "candidate"
+SEEN_RESOLUTION = timedelta(minutes=5)
+
+
+def sign_in(link: MagicLink, candidate: Candidate) -> None:
+    """Start a fresh candidate session bound to the link that opened it."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    session[CANDIDATE_KEY] = {"c": candidate.id, "l": link.id}
+    session.permanent = True
+
+
+def sign_out() -> None:
+    session.pop(CANDIDATE_KEY, None)
+
+
+def load_current_candidate() -> Candidate | None:
+    """The signed-in candidate, or None when there is none or their link died."""
+    data = session.get(CANDIDATE_KEY)
+    if not isinstance(data, dict) or not isinstance(data.get("l"), int):
+        return None
+    try:
+        link, candidate = load_valid_link(db.session, current_app.config["PORTAL"], data["l"])
+    except LinkProblem as problem:
+        sign_out()
+        g.link_problem = problem.reason
+        return None
+    if candidate.id != data.get("c"):
+        sign_out()
+        return None
+    now = utcnow()
+    if candidate.last_seen_at is None or now - candidate.last_seen_at > SEEN_RESOLUTION:
+        candidate.last_seen_at = now
+        candidate.first_seen_at = candidate.first_seen_at or now
+        db.session.commit()
+    g.candidate = candidate
+    g.person_language = candidate.language
+    return candidate
+
+
+def remember_language(lang: str) -> None:
+    """Called from the language switch: a signed-in candidate's emails follow their choice."""
+    data = session.get(CANDIDATE_KEY)
+    if isinstance(data, dict) and isinstance(data.get("c"), int):
+        candidate = load_current_candidate()
+        if candidate is not None and candidate.language != lang:
+            candidate.language = lang
+            db.session.commit()

@@ -1,0 +1,275 @@
+"""Candidate pages. Every endpoint needs a candidate session except those listed in
+PUBLIC; a candidate reaching another candidate's object gets 404."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from portal.candidate import queries
+from portal.candidate.auth import load_current_candidate, sign_in, sign_out
+from portal.candidate.forms import NewLinkForm, ResponseForm, TimezoneForm
+from portal.errors import DomainError
+from portal.extensions import db, limiter
+from portal.hiring import services as hiring
+from portal.hiring.models import Candidate
+from portal.hiring.notify import queue_new_link
+from portal.links.services import LinkProblem, record_use, verify_token
+from portal.messaging.calendar import interview_ics
+from portal.messaging.models import OutboxMessage
+from portal.platforms.registry import PLATFORMS, TROUBLESHOOTING, get_platform
+from portal.timeutil import all_zones, is_valid_zone, utcnow
+from portal.web import current_lang, is_htmx_target, safe_next
+
+bp = Blueprint("candidate", __name__)
+PUBLIC = {"candidate.open_link", "candidate.link_problem", "candidate.new_link"}
+NEW_LINKS_PER_HOUR = 3
+
+
+@bp.before_request
+def _require_candidate() -> Any:
+    """Deny by default."""
+    if request.endpoint in PUBLIC:
+        return None
+    if load_current_candidate() is None:
+        reason = g.get("link_problem")
+        return redirect(url_for("candidate.link_problem", reason=reason or "signed-out"))
+    return None
+
+
+def _settings() -> Any:
+    return current_app.config["PORTAL"]
+
+
+# ---------------------------------------------------------------- links
+
+
+@bp.get("/c/<token>")
+@limiter.limit("60 per minute")
+def open_link(token: str) -> Any:
+    """Exchange a magic link for a session, then redirect to a clean URL so the token
+    leaves the address bar. The link is not used up: a mail scanner that fetches it first
+    does not break it for the candidate."""
+    try:
+        link, candidate = verify_token(db.session, _settings(), token)
+    except LinkProblem as problem:
+        if problem.candidate is not None:
+            session["lang"] = session.get("lang") or problem.candidate.language
+        return redirect(url_for("candidate.link_problem", reason=problem.reason), 303)
+    record_use(link)
+    now = utcnow()
+    candidate.first_seen_at = candidate.first_seen_at or now
+    candidate.last_seen_at = now
+    db.session.commit()
+    sign_in(link, candidate)
+    target = safe_next(request.args.get("next"), url_for("candidate.overview"))
+    if not target.startswith("/portal"):
+        target = url_for("candidate.overview")
+    return redirect(target, 303)
+
+
+@bp.route("/portal/link", methods=["GET"])
+def link_problem() -> Any:
+    """The friendly page for an expired, revoked, broken or missing link."""
+    reason = request.args.get("reason", "invalid")
+    if reason not in ("expired", "revoked", "invalid", "signed-out"):
+        reason = "invalid"
+    return render_template("candidate/link_problem.html", reason=reason, form=NewLinkForm(),
+                           sent=False)
+
+
+@bp.post("/portal/link")
+@limiter.limit("5 per 10 minutes; 20 per day")
+def new_link() -> Any:
+    """Send a fresh link to the address on file. The answer is the same whether or not
+    the address is known."""
+    form = NewLinkForm()
+    if not form.validate_on_submit():
+        return render_template("candidate/link_problem.html", reason="request", form=form,
+                               sent=False), 422
+    email = (form.email.data or "").strip().lower()
+    candidate = db.session.scalar(select(Candidate).where(Candidate.email == email))
+    if candidate is not None and candidate.applications:
+        since = utcnow() - timedelta(hours=1)
+        recent = db.session.scalars(
+            select(OutboxMessage.id).where(OutboxMessage.candidate_id == candidate.id,
+                                           OutboxMessage.kind == "candidate_new_link",
+                                           OutboxMessage.created_at >= since)
+        ).all()
+        if len(recent) < NEW_LINKS_PER_HOUR:
+            queue_new_link(db.session, _settings(), candidate)
+            db.session.commit()
+    return render_template("candidate/link_problem.html", reason="request", form=NewLinkForm(
+        formdata=None), sent=True)
+
+
+@bp.post("/portal/sign-out")
+def sign_out_view() -> Any:
+    sign_out()
+    return redirect(url_for("candidate.link_problem", reason="signed-out"), 303)
+
+
+# ---------------------------------------------------------------- pages
+
+
+@bp.get("/portal/")
+def overview() -> Any:
+    """All the candidate's applications and the next thing to do."""
+    candidate: Candidate = g.candidate
+    applications = queries.overview(db.session, candidate)
+    now = utcnow()
+    cards = []
+    for application in applications:
+        cards.append({
+            "application": application,
+            "next": queries.next_interview(application, now),
+            "steps": queries.timeline(application, current_lang()),
+        })
+    return render_template("candidate/overview.html", candidate=candidate, cards=cards,
+                           tz=candidate.timezone, now=now)
+
+
+def _interview_or_404(interview_id: int) -> Any:
+    interview = queries.interview_for(db.session, g.candidate, interview_id)
+    if interview is None:
+        abort(404)
+    return interview
+
+
+def _calendar_details(interview: Any) -> str:
+    text = _("Join the meeting: %(url)s", url=interview.meeting_url)
+    portal = url_for("candidate.interview", interview_id=interview.id, _external=False)
+    return f"{text}\n{_settings().base_url}{portal}"
+
+
+def _render_interview(item: Any, form: ResponseForm, error: str | None = None,
+                      status: int = 200) -> Any:
+    candidate: Candidate = g.candidate
+    title = _("Interview: %(round)s, %(title)s", round=item.round_name,
+              title=item.application.opening.title)
+    details = _calendar_details(item)
+    return render_template(
+        "candidate/interview.html", candidate=candidate, interview=item,
+        platform=get_platform(item.platform), tz=candidate.timezone,
+        join_open=queries.join_is_open(item), now=utcnow(), form=form, error=error,
+        google_url=queries.google_calendar_url(item, title, details),
+        outlook_url=queries.outlook_calendar_url(item, title, details),
+        zones=sorted(all_zones()), join_window=queries.JOIN_OPENS,
+    ), status
+
+
+@bp.get("/portal/interviews/<int:interview_id>")
+def interview(interview_id: int) -> Any:
+    """Everything about one interview: when (in the candidate's zone), how to join, who
+    they meet, what to expect, how to prepare, and their answer."""
+    return _render_interview(_interview_or_404(interview_id), ResponseForm())
+
+
+@bp.post("/portal/interviews/<int:interview_id>/response")
+def respond(interview_id: int) -> Any:
+    """Confirm attendance or ask to reschedule (htmx swaps #response; works without JS)."""
+    candidate: Candidate = g.candidate
+    item = _interview_or_404(interview_id)
+    form = ResponseForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            hiring.record_response(db.session, candidate, item, form.answer.data or "",
+                                   form.message.data or "")
+        except DomainError as exc:
+            error = str(exc.message)
+        else:
+            db.session.commit()
+    else:
+        error = next(iter(form.errors.values()))[0] if form.errors else _("Choose an answer.")
+    status = 422 if error else 200
+    if is_htmx_target("response"):
+        return render_template("candidate/_response.html", interview=item, form=form,
+                               error=error, just_answered=error is None), status
+    if error:
+        return _render_interview(item, form, error, status)
+    return redirect(url_for("candidate.interview", interview_id=item.id) + "#response", 303)
+
+
+@bp.get("/portal/interviews/<int:interview_id>/calendar.ics")
+def calendar(interview_id: int) -> Response:
+    """The interview as a calendar file (same UID and SEQUENCE as the emails)."""
+    item = _interview_or_404(interview_id)
+    body = interview_ics(
+        item, method="PUBLISH",
+        summary=_("Interview: %(round)s, %(title)s", round=item.round_name,
+                  title=item.application.opening.title),
+        description=_calendar_details(item), organizer=_settings().mail_from, attendees=[])
+    response = make_response(body)
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="interview-{item.id}.ics"'
+    return response
+
+
+@bp.get("/portal/applications/<int:application_id>")
+def status(application_id: int) -> Any:
+    """Where the process stands: the timeline, what happens next and by when."""
+    candidate: Candidate = g.candidate
+    application = queries.application_for(db.session, candidate, application_id)
+    if application is None:
+        abort(404)
+    return render_template("candidate/status.html", candidate=candidate,
+                           application=application,
+                           steps=queries.timeline(application, current_lang()),
+                           tz=candidate.timezone)
+
+
+@bp.get("/portal/guides/<platform_key>")
+def guide(platform_key: str) -> Any:
+    """How to join on a platform, as a guest, from a computer or a phone."""
+    platform = get_platform(platform_key)
+    if platform is None:
+        abort(404)
+    return render_template("candidate/guide.html", platform=platform, platforms=PLATFORMS,
+                           troubleshooting=TROUBLESHOOTING,
+                           back=safe_next(request.args.get("back"), url_for(".overview")))
+
+
+@bp.post("/portal/timezone")
+def set_timezone() -> Any:
+    """Store the candidate's zone: detected by the browser, or chosen by hand. A
+    detected zone never overrides one the candidate chose."""
+    candidate: Candidate = g.candidate
+    form = TimezoneForm()
+    form.timezone.choices = []
+    zone_name = (form.timezone.data or "").strip()
+    back = safe_next(request.form.get("next"), url_for(".overview"))
+    if not form.validate_on_submit() or not is_valid_zone(zone_name):
+        if request.htmx:
+            return Response(status=204)
+        return redirect(back, 303)
+    source = "browser" if form.source.data == "browser" else "candidate"
+    if source == "browser" and candidate.timezone_source == "candidate":
+        return Response(status=204)
+    changed = candidate.timezone != zone_name
+    candidate.timezone = zone_name
+    candidate.timezone_source = source
+    db.session.commit()
+    if request.htmx:
+        response = Response(status=204)
+        if changed:
+            response.headers["HX-Refresh"] = "true"
+        return response
+    return redirect(back, 303)
+

@@ -1,0 +1,119 @@
+"""Flask commands: demo, seed-demo, create-user, magic-link, worker."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from portal.extensions import db
+
+
+def _print_demo(data: dict) -> None:
+    click.echo("")
+    click.echo(click.style("Candidate portal is running at http://127.0.0.1:5000", bold=True))
+    click.echo(f"  Staff login:  {data['staff']['email']}  /  {data['staff']['password']}")
+    click.echo("  Back office:  http://127.0.0.1:5000/staff/")
+    click.echo("  Sent email (demo mailbox): http://127.0.0.1:5000/staff/outbox/")
+    click.echo("  Candidate links:")
+    for person in data["candidates"]:
+        click.echo(f"    {person['name']:<16} {person['link']}")
+    click.echo("")
+
+
+def init_app(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+    def seed_demo(as_json: bool) -> None:
+        """Seed demo data (idempotent) and print the staff login and candidate links."""
+        from portal.demo import seed
+
+        data = seed(db.session, current_app.config["PORTAL"])
+        db.session.commit()
+        if as_json:
+            click.echo(json.dumps(data))
+        else:
+            _print_demo(data)
+
+    @app.cli.command("demo")
+    @click.option("--host", default="127.0.0.1")
+    @click.option("--port", default=5000, type=int)
+    def demo(host: str, port: int) -> None:
+        """Seed demo data and serve the portal with the worker in process."""
+        from werkzeug.serving import run_simple
+
+        from portal.demo import seed
+        from portal.messaging.worker import start_in_process
+
+        settings = current_app.config["PORTAL"]
+        if settings.is_production:
+            raise click.ClickException("demo runs only with PORTAL_ENV=demo or development")
+        data = seed(db.session, settings)
+        db.session.commit()
+        start_in_process(current_app._get_current_object())  # type: ignore[attr-defined]
+        _print_demo(data)
+        run_simple(host, port, current_app._get_current_object(),  # type: ignore[attr-defined]
+                   threaded=True, use_reloader=False)
+
+    @app.cli.command("create-user")
+    @click.argument("email")
+    @click.option("--role", type=click.Choice(["admin", "recruiter", "interviewer"]),
+                  default="recruiter", show_default=True)
+    @click.option("--name", default="", help="Display name (defaults to the email).")
+    @click.option("--language", type=click.Choice(["sv", "en"]), default="sv")
+    @click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+    def create_user_cmd(email: str, role: str, name: str, language: str,
+                        password_stdin: bool) -> None:
+        """Create a staff account. The password comes from a prompt or stdin."""
+        from portal.accounts.services import create_user
+        from portal.errors import DomainError
+
+        if password_stdin or not sys.stdin.isatty():
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        try:
+            user = create_user(db.session, email=email, name=name or email, password=password,
+                               role=role, language=language)
+        except DomainError as exc:
+            raise click.ClickException(str(exc.message)) from None
+        db.session.commit()
+        click.echo(f"Created {role} {user.email} (id {user.id})")
+
+    @app.cli.command("magic-link")
+    @click.argument("email")
+    def magic_link(email: str) -> None:
+        """Print a fresh sign-in link for a candidate."""
+        from portal.hiring.models import Candidate
+        from portal.links.services import issue_link, link_url
+
+        candidate = db.session.scalar(
+            select(Candidate).where(Candidate.email == email.strip().lower()))
+        if candidate is None:
+            raise click.ClickException(f"No candidate with email {email}")
+        settings = current_app.config["PORTAL"]
+        _link, token = issue_link(db.session, settings, candidate)
+        db.session.commit()
+        click.echo(link_url(settings, token))
+
+    @app.cli.command("worker")
+    @click.option("--once", is_flag=True, help="Drain the outbox once and exit.")
+    @click.option("--interval", default=5.0, show_default=True, help="Seconds between passes.")
+    def worker(once: bool, interval: float) -> None:
+        """Deliver the outbox over SMTP and send reminders."""
+        from portal.messaging.worker import run_forever, run_once
+
+        app_obj = current_app._get_current_object()  # type: ignore[attr-defined]
+        if once:
+            report = run_once(app_obj)
+            click.echo(f"sent {report.sent}, retried {report.retried}, failed {report.failed}, "
+                       f"reminders {report.reminders}")
+            return
+        click.echo("worker running; Ctrl-C to stop")
+        try:
+            run_forever(app_obj, interval)
+        except KeyboardInterrupt:
+            pass

@@ -1,0 +1,131 @@
+"""Demo data: a recruiter, two interviewers, two openings and candidates at every point
+of a process, so a new user can click through the whole product."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.accounts.models import Role, User
+from portal.accounts.services import create_user
+from portal.hiring import notify, services
+from portal.hiring.models import Candidate, Opening
+from portal.links.services import issue_link, link_url
+from portal.settings import Settings
+from portal.timeutil import utcnow, zone
+
+STAFF_EMAIL = "recruiter@example.com"
+
+EXPECT_SV = (
+    "Du träffar Maria (rekryterande chef) och Johan (utvecklare). Vi börjar med en kort "
+    "presentation av teamet, sedan pratar vi om dina erfarenheter och du får gott om tid för "
+    "frågor. Efter intervjun hör vi av oss inom en vecka."
+)
+PREP_SV = (
+    "Sitt gärna i ett tyst rum med bra ljus. Ha cv:t nära till hands och tänk på ett projekt "
+    "du är stolt över. Testa ljud och bild ett par dagar innan."
+)
+EXPECT_EN = (
+    "You will meet Maria (hiring manager) and Johan (engineer). We start with a short "
+    "introduction to the team, then talk about your experience, and leave plenty of time for "
+    "your questions. We will get back to you within a week."
+)
+PREP_EN = (
+    "Find a quiet room with good light. Keep your CV at hand and think of a project you are "
+    "proud of. Test your sound and picture a couple of days before."
+)
+
+
+def _staff(db: Session, email: str, name: str, role: Role, language: str) -> tuple[User, str]:
+    password = secrets.token_urlsafe(12)
+    user = db.scalar(select(User).where(User.email == email))
+    if user is None:
+        user = create_user(db, email=email, name=name, password=password, role=role.value,
+                           language=language)
+    else:
+        user.set_password(password)
+        user.active = True
+    return user, password
+
+
+def _at(days: int, hour: int, minute: int = 0) -> datetime:
+    local = utcnow().astimezone(zone("Europe/Stockholm")) + timedelta(days=days)
+    return local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+
+
+def seed(db: Session, settings: Settings) -> dict[str, Any]:
+    """Create the demo data (once) and return the staff login and fresh candidate links."""
+    recruiter, password = _staff(db, STAFF_EMAIL, "Rebecka Rekryterare", Role.ADMIN, "sv")
+    maria, _p1 = _staff(db, "maria@example.com", "Maria Chef", Role.INTERVIEWER, "sv")
+    johan, _p2 = _staff(db, "johan@example.com", "Johan Utvecklare", Role.INTERVIEWER, "en")
+    db.flush()
+
+    if db.scalar(select(Opening.id).limit(1)) is None:
+        _seed_hiring(db, settings, recruiter, [maria, johan])
+
+    people = []
+    for candidate in db.scalars(select(Candidate).order_by(Candidate.id)):
+        _link, token = issue_link(db, settings, candidate)
+        people.append({"name": candidate.name, "email": candidate.email,
+                       "link": link_url(settings, token)})
+    return {"staff": {"email": recruiter.email, "password": password}, "candidates": people}
+
+
+def _seed_hiring(db: Session, settings: Settings, actor: User, panel: list[User]) -> None:
+    backend = services.create_opening(db, actor, services.OpeningData(
+        title="Backendutvecklare", team="Plattform",
+        description="Python, PostgreSQL och API:er för våra kunder.", language="sv"))
+    designer = services.create_opening(db, actor, services.OpeningData(
+        title="Product Designer", team="Design",
+        description="Shape the candidate experience end to end.", language="en"))
+
+    def person(name: str, email: str, lang: str, tz: str) -> Candidate:
+        return services.create_candidate(db, actor, services.CandidateData(
+            name=name, email=email, phone="", language=lang, timezone=tz))
+
+    anna = person("Anna Andersson", "anna@example.com", "sv", "Europe/Stockholm")
+    ben = person("Ben Carter", "ben@example.com", "en", "Europe/London")
+    chen = person("Chen Li", "chen@example.com", "en", "Asia/Shanghai")
+    david = person("David Berg", "david@example.com", "sv", "Europe/Stockholm")
+
+    def stage(opening: Opening, name: str) -> Any:
+        return next(s for s in opening.stages if s.name == name)
+
+    def interview(app: Any, round_name: str, when: datetime, platform: str, url: str,
+                  lang: str, send: bool = True) -> Any:
+        item = services.schedule_interview(db, actor, app, services.InterviewData(
+            round_name=round_name, starts_at=when, duration_minutes=45, platform=platform,
+            meeting_url=url, what_to_expect=EXPECT_SV if lang == "sv" else EXPECT_EN,
+            preparation=PREP_SV if lang == "sv" else PREP_EN,
+            interviewer_ids=[u.id for u in panel]))
+        if send:
+            notify.send_invitation(db, settings, item)
+        return item
+
+    from portal.platforms.links import new_jitsi_room_link
+
+    a1 = services.add_application(db, actor, anna, backend)
+    services.move_application(db, actor, a1, stage(backend, "Interview"))
+    soon = utcnow() + timedelta(minutes=12)
+    interview(a1, "Första intervju", soon.replace(second=0, microsecond=0), "jitsi",
+              new_jitsi_room_link(settings.jitsi_base_url), "sv")
+
+    b1 = services.add_application(db, actor, ben, designer)
+    services.move_application(db, actor, b1, stage(designer, "Interview"))
+    interview(b1, "First interview", _at(2, 10), "teams",
+              "https://teams.microsoft.com/meet/3546812790123?p=DemoPass42", "en")
+
+    c1 = services.add_application(db, actor, chen, backend)
+    services.move_application(db, actor, c1, stage(backend, "Final interview"))
+    interview(c1, "Final interview", _at(5, 9, 30), "zoom",
+              "https://zoom.us/j/98765432101?pwd=demoToken123", "en")
+
+    d1 = services.add_application(db, actor, david, designer)
+    services.move_application(db, actor, d1, stage(designer, "Screening"))
+    services.move_application(db, actor, d1, stage(designer, "Not selected"))
+    d2 = services.add_application(db, actor, david, backend)
+    services.move_application(db, actor, d2, stage(backend, "Screening"))

@@ -1,0 +1,1 @@
+"""Openings, candidates, applications, stages and interviews."""

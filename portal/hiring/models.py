@@ -1,0 +1,183 @@
+"""The hiring domain: openings with ordered stages, candidates, applications, interviews."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.accounts.models import User
+from portal.extensions import db
+from portal.timeutil import UTCDateTime, utcnow
+
+
+class StageKind(enum.StrEnum):
+    """Open stages move on; the three ends close a process."""
+
+    OPEN = "open"
+    HIRED = "hired"
+    NOT_SELECTED = "not_selected"
+    WITHDRAWN = "withdrawn"
+
+
+class Opening(db.Model):
+    """A role being hired for."""
+
+    __tablename__ = "opening"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    team: Mapped[str] = mapped_column(String(120), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(2), default="sv")
+    archived: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    stages: Mapped[list[Stage]] = relationship(
+        back_populates="opening", order_by="Stage.position", cascade="all, delete-orphan"
+    )
+    applications: Mapped[list[Application]] = relationship(back_populates="opening")
+
+
+class Stage(db.Model):
+    """A step in an opening's process, with an internal name and the name a candidate sees."""
+
+    __tablename__ = "stage"
+    __table_args__ = (UniqueConstraint("opening_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opening_id: Mapped[int] = mapped_column(ForeignKey("opening.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column()
+    name: Mapped[str] = mapped_column(String(80))
+    public_name_en: Mapped[str] = mapped_column(String(80))
+    public_name_sv: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(20), default=StageKind.OPEN.value)
+
+    opening: Mapped[Opening] = relationship(back_populates="stages")
+
+    @property
+    def is_end(self) -> bool:
+        return self.kind != StageKind.OPEN
+
+    def public_name(self, language: str) -> str:
+        return self.public_name_sv if language == "sv" else self.public_name_en
+
+
+class Candidate(db.Model):
+    """A person in one or more hiring processes. They never have a password."""
+
+    __tablename__ = "candidate"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    language: Mapped[str] = mapped_column(String(2), default="sv")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Stockholm")
+    # "recruiter" until the candidate's browser or the candidate sets it.
+    timezone_source: Mapped[str] = mapped_column(String(12), default="recruiter")
+    first_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    applications: Mapped[list[Application]] = relationship(
+        back_populates="candidate", cascade="all, delete-orphan"
+    )
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name.split() else self.name
+
+
+class Application(db.Model):
+    """A candidate in one opening's process."""
+
+    __tablename__ = "application"
+    __table_args__ = (UniqueConstraint("candidate_id", "opening_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidate.id", ondelete="CASCADE"), index=True
+    )
+    opening_id: Mapped[int] = mapped_column(ForeignKey("opening.id"), index=True)
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id"))
+    next_step_by: Mapped[date | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    candidate: Mapped[Candidate] = relationship(back_populates="applications")
+    opening: Mapped[Opening] = relationship(back_populates="applications")
+    stage: Mapped[Stage] = relationship()
+    interviews: Mapped[list[Interview]] = relationship(
+        back_populates="application", order_by="Interview.starts_at", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+
+interview_interviewer = Table(
+    "interview_interviewer",
+    db.metadata,
+    Column("interview_id", ForeignKey("interview.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("staff_user.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class InterviewStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class Response(enum.StrEnum):
+    """The candidate's answer to an invitation."""
+
+    NONE = "none"
+    CONFIRMED = "confirmed"
+    RESCHEDULE = "reschedule"
+
+
+class Interview(db.Model):
+    """One remote interview round with a candidate."""
+
+    __tablename__ = "interview"
+    __table_args__ = (Index("ix_interview_starts_at_status", "starts_at", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("application.id", ondelete="CASCADE"), index=True
+    )
+    round_name: Mapped[str] = mapped_column(String(120))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    duration_minutes: Mapped[int] = mapped_column(default=45)
+    platform: Mapped[str] = mapped_column(String(20))
+    meeting_url: Mapped[str] = mapped_column(String(1000))
+    what_to_expect: Mapped[str] = mapped_column(Text, default="")
+    preparation: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default=InterviewStatus.SCHEDULED.value)
+    uid: Mapped[str] = mapped_column(String(120), unique=True)
+    sequence: Mapped[int] = mapped_column(default=0)
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    response: Mapped[str] = mapped_column(String(20), default=Response.NONE.value)
+    response_message: Mapped[str] = mapped_column(Text, default="")
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    application: Mapped[Application] = relationship(back_populates="interviews")
+    interviewers: Mapped[list[User]] = relationship(
+        secondary=interview_interviewer, order_by="User.name"
+    )
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == InterviewStatus.CANCELLED

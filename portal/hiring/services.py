@@ -1,0 +1,369 @@
+"""Hiring services: openings and stages, candidates, applications and interviews.
+
+Plain functions over an explicit session and acting user. They never commit and never read
+the request; they raise DomainError, NotFound or Forbidden for views to turn into responses.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
+
+from portal.accounts.models import Role, User
+from portal.errors import DomainError, Forbidden, NotFound
+from portal.hiring.models import (
+    Application,
+    Candidate,
+    Interview,
+    InterviewStatus,
+    Opening,
+    Response,
+    Stage,
+    StageKind,
+    interview_interviewer,
+)
+from portal.timeutil import is_valid_zone, utcnow
+
+# (internal name, candidate-facing English, candidate-facing Swedish, kind)
+DEFAULT_STAGES: tuple[tuple[str, str, str, StageKind], ...] = (
+    ("Applied", "Application received", "Ansökan mottagen", StageKind.OPEN),
+    ("Screening", "Screening", "Urval", StageKind.OPEN),
+    ("Interview", "Interview", "Intervju", StageKind.OPEN),
+    ("Final interview", "Final interview", "Slutintervju", StageKind.OPEN),
+    ("References", "References", "Referenstagning", StageKind.OPEN),
+    ("Offer", "Offer", "Erbjudande", StageKind.OPEN),
+    ("Hired", "Hired", "Anställd", StageKind.HIRED),
+    ("Not selected", "Not selected", "Inte gått vidare", StageKind.NOT_SELECTED),
+    ("Withdrawn", "Withdrawn", "Ansökan tillbakadragen", StageKind.WITHDRAWN),
+)
+
+
+# ---------------------------------------------------------------- permissions
+
+
+def require_manager(actor: User) -> None:
+    """Only admins and recruiters change hiring data."""
+    if actor.role not in (Role.ADMIN, Role.RECRUITER):
+        raise Forbidden(_l("Only recruiters can do this."))
+
+
+def visible_application_ids(actor: User):  # type: ignore[no-untyped-def]
+    """A select of application ids an interviewer sits on (managers see all)."""
+    return (
+        select(Interview.application_id)
+        .join(interview_interviewer, interview_interviewer.c.interview_id == Interview.id)
+        .where(interview_interviewer.c.user_id == actor.id)
+    )
+
+
+def can_see_candidate(db: Session, actor: User, candidate: Candidate) -> bool:
+    if actor.can_manage_hiring:
+        return True
+    return bool(db.scalar(select(exists(visible_application_ids(actor).join(
+        Application, Application.id == Interview.application_id).where(
+        Application.candidate_id == candidate.id)))))
+
+
+def get_candidate(db: Session, actor: User, candidate_id: int) -> Candidate:
+    candidate = db.get(Candidate, candidate_id)
+    if candidate is None or not can_see_candidate(db, actor, candidate):
+        raise NotFound(_l("No such candidate."))
+    return candidate
+
+
+def get_application(db: Session, actor: User, application_id: int) -> Application:
+    application = db.get(Application, application_id)
+    if application is None:
+        raise NotFound(_l("No such application."))
+    if not actor.can_manage_hiring and application.id not in set(
+        db.scalars(visible_application_ids(actor))
+    ):
+        raise NotFound(_l("No such application."))
+    return application
+
+
+def get_interview(db: Session, actor: User, interview_id: int) -> Interview:
+    interview = db.get(Interview, interview_id)
+    if interview is None:
+        raise NotFound(_l("No such interview."))
+    if not actor.can_manage_hiring and actor not in interview.interviewers:
+        raise NotFound(_l("No such interview."))
+    return interview
+
+
+def get_opening(db: Session, actor: User, opening_id: int) -> Opening:
+    require_manager(actor)
+    opening = db.get(Opening, opening_id)
+    if opening is None:
+        raise NotFound(_l("No such opening."))
+    return opening
+
+
+# ---------------------------------------------------------------- openings
+
+
+@dataclass
+class OpeningData:
+    title: str
+    team: str
+    description: str
+    language: str
+
+
+def create_opening(db: Session, actor: User, data: OpeningData) -> Opening:
+    """A new opening with the default stages."""
+    require_manager(actor)
+    opening = Opening(title=data.title.strip(), team=data.team.strip(),
+                      description=data.description.strip(), language=data.language)
+    for position, (name, en, sv, kind) in enumerate(DEFAULT_STAGES):
+        opening.stages.append(Stage(position=position, name=name, public_name_en=en,
+                                    public_name_sv=sv, kind=kind.value))
+    db.add(opening)
+    db.flush()
+    return opening
+
+
+def update_opening(db: Session, actor: User, opening: Opening, data: OpeningData) -> None:
+    require_manager(actor)
+    opening.title = data.title.strip()
+    opening.team = data.team.strip()
+    opening.description = data.description.strip()
+    opening.language = data.language
+
+
+def rename_stage(db: Session, actor: User, stage: Stage, name: str, en: str, sv: str) -> None:
+    require_manager(actor)
+    if not (name.strip() and en.strip() and sv.strip()):
+        raise DomainError(_l("Every stage needs all three names."))
+    stage.name, stage.public_name_en, stage.public_name_sv = name.strip(), en.strip(), sv.strip()
+
+
+# ---------------------------------------------------------------- candidates
+
+
+@dataclass
+class CandidateData:
+    name: str
+    email: str
+    phone: str
+    language: str
+    timezone: str
+
+
+def create_candidate(db: Session, actor: User, data: CandidateData) -> Candidate:
+    """A new candidate; the email address must be new."""
+    require_manager(actor)
+    email = data.email.strip().lower()
+    if db.scalar(select(Candidate.id).where(Candidate.email == email)):
+        raise DomainError(_l("A candidate with this email already exists."), field="email")
+    if not is_valid_zone(data.timezone):
+        raise DomainError(_l("Choose a time zone from the list."), field="timezone")
+    candidate = Candidate(name=data.name.strip(), email=email, phone=data.phone.strip(),
+                          language=data.language, timezone=data.timezone)
+    db.add(candidate)
+    db.flush()
+    return candidate
+
+
+def update_candidate(db: Session, actor: User, candidate: Candidate, data: CandidateData) -> None:
+    require_manager(actor)
+    email = data.email.strip().lower()
+    if email != candidate.email and db.scalar(
+        select(Candidate.id).where(Candidate.email == email)
+    ):
+        raise DomainError(_l("A candidate with this email already exists."), field="email")
+    if not is_valid_zone(data.timezone):
+        raise DomainError(_l("Choose a time zone from the list."), field="timezone")
+    if data.timezone != candidate.timezone:
+        candidate.timezone_source = "recruiter"
+    candidate.name, candidate.email, candidate.phone = data.name.strip(), email, data.phone.strip()
+    candidate.language, candidate.timezone = data.language, data.timezone
+
+
+# ---------------------------------------------------------------- applications
+
+
+def add_application(
+    db: Session, actor: User, candidate: Candidate, opening: Opening,
+    next_step_by: date | None = None,
+) -> Application:
+    """Put a candidate into an opening's process at its first stage."""
+    require_manager(actor)
+    if db.scalar(select(Application.id).where(Application.candidate_id == candidate.id,
+                                              Application.opening_id == opening.id)):
+        raise DomainError(_l("The candidate is already in this opening."), field="opening")
+    first = opening.stages[0]
+    application = Application(candidate=candidate, opening=opening, stage=first,
+                              next_step_by=next_step_by or (utcnow().date() + timedelta(days=7)))
+    db.add(application)
+    db.flush()
+    return application
+
+
+def move_application(
+    db: Session, actor: User, application: Application, stage: Stage,
+    next_step_by: date | None = None,
+) -> None:
+    """Move to ``stage``. An end stage closes the process; moving back reopens it."""
+    require_manager(actor)
+    if stage.opening_id != application.opening_id:
+        raise NotFound(_l("No such stage."))
+    application.stage = stage
+    application.updated_at = utcnow()
+    if stage.is_end:
+        application.closed_at = application.closed_at or utcnow()
+        application.next_step_by = None
+    else:
+        application.closed_at = None
+        if next_step_by is not None:
+            application.next_step_by = next_step_by
+
+
+def set_next_step(db: Session, actor: User, application: Application, when: date | None) -> None:
+    require_manager(actor)
+    application.next_step_by = when
+
+
+# ---------------------------------------------------------------- interviews
+
+
+@dataclass
+class InterviewData:
+    round_name: str
+    starts_at: datetime
+    duration_minutes: int
+    platform: str
+    meeting_url: str
+    what_to_expect: str
+    preparation: str
+    interviewer_ids: list[int]
+
+
+def _apply_interview(db: Session, interview: Interview, data: InterviewData) -> None:
+    if data.starts_at.tzinfo is None:
+        raise DomainError(_l("The start time needs a time zone."), field="starts_at")
+    if not 10 <= data.duration_minutes <= 480:
+        raise DomainError(_l("The length must be between 10 and 480 minutes."),
+                          field="duration_minutes")
+    with db.no_autoflush:  # the interview may not be complete yet
+        interviewers = list(db.scalars(select(User).where(User.id.in_(data.interviewer_ids),
+                                                          User.active.is_(True))))
+    if len(interviewers) != len(set(data.interviewer_ids)):
+        raise DomainError(_l("Choose interviewers from the list."), field="interviewer_ids")
+    interview.round_name = data.round_name.strip()
+    interview.starts_at = data.starts_at
+    interview.duration_minutes = data.duration_minutes
+    interview.platform = data.platform
+    interview.meeting_url = data.meeting_url
+    interview.what_to_expect = data.what_to_expect.strip()
+    interview.preparation = data.preparation.strip()
+    interview.interviewers = interviewers
+    interview.updated_at = utcnow()
+
+
+def schedule_interview(
+    db: Session, actor: User, application: Application, data: InterviewData
+) -> Interview:
+    """Create an interview (not yet sent: see ``send_invitation``)."""
+    require_manager(actor)
+    if application.is_closed:
+        raise DomainError(_l("This process is closed; reopen it before scheduling."))
+    if data.starts_at <= utcnow():
+        raise DomainError(_l("Choose a time in the future."), field="starts_at")
+    interview = Interview(application=application, uid=f"{secrets.token_hex(16)}@portal",
+                          sequence=0, status=InterviewStatus.SCHEDULED.value)
+    _apply_interview(db, interview, data)
+    db.add(interview)
+    db.flush()
+    return interview
+
+
+def update_interview(
+    db: Session, actor: User, interview: Interview, data: InterviewData
+) -> list[User]:
+    """Change an interview. Returns interviewers who were removed (they get a
+    cancellation); the caller queues updates when the invitation has gone out."""
+    require_manager(actor)
+    if interview.is_cancelled:
+        raise DomainError(_l("A cancelled interview cannot be changed."))
+    before = set(interview.interviewers)
+    time_changed = data.starts_at != interview.starts_at
+    if time_changed and data.starts_at <= utcnow():
+        raise DomainError(_l("Choose a time in the future."), field="starts_at")
+    _apply_interview(db, interview, data)
+    interview.sequence += 1
+    if time_changed:
+        # A new time is a new question: ask the candidate again and remind them again.
+        interview.response = Response.NONE.value
+        interview.response_message = ""
+        interview.responded_at = None
+        interview.reminder_sent_at = None
+    return sorted(before - set(interview.interviewers), key=lambda u: u.id)
+
+
+def cancel_interview(db: Session, actor: User, interview: Interview) -> None:
+    require_manager(actor)
+    if interview.is_cancelled:
+        raise DomainError(_l("The interview is already cancelled."))
+    interview.status = InterviewStatus.CANCELLED.value
+    interview.sequence += 1
+    interview.updated_at = utcnow()
+
+
+def record_response(
+    db: Session, candidate: Candidate, interview: Interview, answer: str, message: str
+) -> None:
+    """The candidate confirms or asks to reschedule. Only their own interviews."""
+    if interview.application.candidate_id != candidate.id:
+        raise NotFound(_l("No such interview."))
+    if interview.is_cancelled:
+        raise DomainError(_l("This interview has been cancelled."))
+    if interview.ends_at < utcnow():
+        raise DomainError(_l("This interview has already taken place."))
+    if answer not in (Response.CONFIRMED, Response.RESCHEDULE):
+        raise DomainError(_l("Choose an answer."))
+    message = message.strip()
+    if answer == Response.RESCHEDULE and not message:
+        raise DomainError(_l("Tell us which times suit you better, so we can find a new one."),
+                          field="message")
+    if len(message) > 2000:
+        raise DomainError(_l("Keep the message under 2,000 characters."), field="message")
+    interview.response = answer
+    interview.response_message = message if answer == Response.RESCHEDULE else ""
+    interview.responded_at = utcnow()
+
+
+# ---------------------------------------------------------------- dashboard queries
+
+
+def upcoming_interviews(db: Session, actor: User, limit: int = 50) -> list[Interview]:
+    """Scheduled interviews that have not ended, soonest first (interviewers: their own)."""
+    from sqlalchemy.orm import selectinload
+
+    since = utcnow() - timedelta(hours=3)
+    query = (
+        select(Interview)
+        .where(Interview.status == InterviewStatus.SCHEDULED, Interview.starts_at >= since)
+        .options(
+            selectinload(Interview.application).selectinload(Application.candidate),
+            selectinload(Interview.application).selectinload(Application.opening),
+            selectinload(Interview.interviewers),
+        )
+        .order_by(Interview.starts_at)
+        .limit(limit)
+    )
+    if not actor.can_manage_hiring:
+        query = query.where(Interview.id.in_(
+            select(interview_interviewer.c.interview_id)
+            .where(interview_interviewer.c.user_id == actor.id)))
+    return list(db.scalars(query))
+
+
+def count_open_applications(db: Session, opening: Opening) -> int:
+    return db.scalar(select(func.count(Application.id)).where(
+        Application.opening_id == opening.id, Application.closed_at.is_(None))) or 0

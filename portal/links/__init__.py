@@ -1,0 +1,1 @@
+"""Signed magic links for candidates."""

@@ -1,0 +1,156 @@
+"""Magic links: issue, verify, revoke.
+
+A token is an itsdangerous signature over the link row's id and a random nonce, salted for
+its purpose and always checked with ``max_age``. The row decides the rest: a link is good
+while the candidate has an open process and for ``link_grace_days`` after the last one
+closed, and dies at once when revoked.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portal.hiring.models import Application, Candidate
+from portal.links.models import MagicLink
+from portal.settings import Settings
+from portal.timeutil import utcnow
+
+PURPOSE_CANDIDATE = "candidate"
+_SALTS = {PURPOSE_CANDIDATE: "portal.candidate-link.v1"}
+
+
+class LinkProblem(Exception):
+    """Why a link cannot be used: 'expired', 'revoked' or 'invalid'. ``candidate`` is set
+    when the link could still be traced to a person (used for the page's language only)."""
+
+    def __init__(self, reason: str, candidate: Candidate | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.candidate = candidate
+
+
+def _serializer(settings: Settings, purpose: str) -> URLSafeTimedSerializer:
+    # itsdangerous signs with the last key and accepts all: the current key goes last.
+    keys = [*settings.secret_key_fallbacks, settings.secret_key]
+    return URLSafeTimedSerializer(keys, salt=_SALTS[purpose])
+
+
+def issue_link(db: Session, settings: Settings, candidate: Candidate) -> tuple[MagicLink, str]:
+    """Create a link row for ``candidate`` and return it with its signed token."""
+    link = MagicLink(candidate=candidate, purpose=PURPOSE_CANDIDATE,
+                     nonce=secrets.token_urlsafe(12))
+    db.add(link)
+    db.flush()
+    token = _serializer(settings, PURPOSE_CANDIDATE).dumps({"l": link.id, "n": link.nonce})
+    return link, token
+
+
+def link_url(settings: Settings, token: str, next_path: str | None = None) -> str:
+    url = f"{settings.base_url}/c/{token}"
+    if next_path:
+        url += f"?next={next_path}"
+    return url
+
+
+def process_window_open(
+    settings: Settings, has_open: bool, last_closed: datetime | None, issued_at: datetime,
+    now: datetime | None = None,
+) -> bool:
+    """A candidate's links work while a process is open, and ``link_grace_days`` after."""
+    if has_open:
+        return True
+    now = now or utcnow()
+    anchor = last_closed or issued_at
+    return now < anchor + timedelta(days=settings.link_grace_days)
+
+
+def _window_query(link_id: int) -> Any:
+    open_apps = (
+        select(func.count(Application.id))
+        .where(Application.candidate_id == MagicLink.candidate_id, Application.closed_at.is_(None))
+        .scalar_subquery()
+    )
+    last_closed = (
+        select(func.max(Application.closed_at))
+        .where(Application.candidate_id == MagicLink.candidate_id)
+        .scalar_subquery()
+    )
+    return (
+        select(MagicLink, Candidate, open_apps, last_closed)
+        .join(Candidate, Candidate.id == MagicLink.candidate_id)
+        .where(MagicLink.id == link_id)
+    )
+
+
+def load_valid_link(
+    db: Session, settings: Settings, link_id: int
+) -> tuple[MagicLink, Candidate]:
+    """The link and its candidate, in one query, or LinkProblem. Used on every candidate
+    request, so revocation takes effect at once."""
+    row = db.execute(_window_query(link_id)).first()
+    if row is None:
+        raise LinkProblem("invalid")
+    link, candidate, open_count, last_closed = row
+    if link.revoked_at is not None:
+        raise LinkProblem("revoked", candidate)
+    if last_closed is not None and last_closed.tzinfo is None:
+        from datetime import UTC
+
+        last_closed = last_closed.replace(tzinfo=UTC)
+    if not process_window_open(settings, bool(open_count), last_closed, link.issued_at):
+        raise LinkProblem("expired", candidate)
+    return link, candidate
+
+
+def verify_token(
+    db: Session, settings: Settings, token: str, purpose: str = PURPOSE_CANDIDATE
+) -> tuple[MagicLink, Candidate]:
+    """Check a token's signature, age and row. Raises LinkProblem."""
+    serializer = _serializer(settings, purpose)
+    max_age = settings.link_max_age_days * 86400
+    try:
+        data = serializer.loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        candidate = None
+        payload = exc.payload
+        if isinstance(payload, dict) and isinstance(payload.get("l"), int):
+            link = db.get(MagicLink, payload["l"])
+            candidate = link.candidate if link is not None else None
+        raise LinkProblem("expired", candidate) from None
+    except BadSignature:
+        raise LinkProblem("invalid") from None
+    if not isinstance(data, dict) or not isinstance(data.get("l"), int):
+        raise LinkProblem("invalid")
+    link, candidate = load_valid_link(db, settings, data["l"])
+    if not secrets.compare_digest(str(data.get("n", "")), link.nonce):
+        raise LinkProblem("invalid")
+    return link, candidate
+
+
+def record_use(link: MagicLink) -> None:
+    link.use_count += 1
+    link.last_used_at = utcnow()
+
+
+def revoke_all(db: Session, candidate: Candidate) -> int:
+    """Revoke every live link of ``candidate``; their open sessions end on the next click."""
+    now = utcnow()
+    links = db.scalars(
+        select(MagicLink).where(MagicLink.candidate_id == candidate.id,
+                                MagicLink.revoked_at.is_(None))
+    ).all()
+    for link in links:
+        link.revoked_at = now
+    return len(links)
+
+
+def revoke(link: MagicLink) -> None:
+    if link.revoked_at is None:
+        link.revoked_at = utcnow()

@@ -1,0 +1,1 @@
+"""The outbox, email rendering, calendar files and the delivery worker."""

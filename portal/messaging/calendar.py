@@ -1,0 +1,66 @@
+"""Calendar files (RFC 5545) for interviews: one stable UID per interview and a SEQUENCE
+that grows with every change, so calendars update the event instead of adding a new one."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from email.utils import parseaddr
+
+from icalendar import Alarm, Calendar, Event, vCalAddress, vText
+
+from portal.hiring.models import Interview
+from portal.timeutil import utcnow
+
+
+def interview_ics(
+    interview: Interview,
+    *,
+    method: str,
+    summary: str,
+    description: str,
+    organizer: str,
+    attendees: list[tuple[str, str]],
+) -> str:
+    """An iCalendar text for ``interview``.
+
+    ``method`` is REQUEST (invitation or update), CANCEL, or PUBLISH (a plain download).
+    ``attendees`` are (name, email) pairs; ``organizer`` is a "Name <address>" string.
+    """
+    cal = Calendar()
+    cal.add("prodid", "-//Candidate portal//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", method)
+    event = Event()
+    event.add("uid", interview.uid)
+    event.add("sequence", interview.sequence)
+    event.add("dtstamp", utcnow())
+    event.add("dtstart", interview.starts_at)
+    event.add("dtend", interview.ends_at)
+    event.add("summary", summary)
+    event.add("description", description)
+    event.add("location", interview.meeting_url)
+    event.add("url", interview.meeting_url)
+    cancelled = method == "CANCEL" or interview.is_cancelled
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    org_name, org_addr = parseaddr(organizer)
+    if org_addr:
+        org = vCalAddress(f"mailto:{org_addr}")
+        org.params["cn"] = vText(org_name or org_addr)
+        event["organizer"] = org
+    if method != "PUBLISH":
+        for name, email in attendees:
+            attendee = vCalAddress(f"mailto:{email}")
+            attendee.params["cn"] = vText(name)
+            attendee.params["role"] = vText("REQ-PARTICIPANT")
+            attendee.params["partstat"] = vText("NEEDS-ACTION")
+            attendee.params["rsvp"] = vText("FALSE")
+            event.add("attendee", attendee, encode=0)
+    if not cancelled and method != "CANCEL":
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", summary)
+        alarm.add("trigger", timedelta(minutes=-15))
+        event.add_component(alarm)
+    cal.add_component(event)
+    return cal.to_ical().decode()

@@ -1,0 +1,63 @@
+"""Writing to the outbox. Callers add messages in the same transaction as the change that
+causes them; only the worker ever speaks SMTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template
+from flask_babel import force_locale
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.messaging.models import MessageStatus, OutboxMessage
+from portal.timeutil import utcnow
+
+
+def render_email(name: str, lang: str, **context: Any) -> tuple[str, str]:
+    """Render ``emails/<name>.txt`` and ``.html`` in ``lang``; returns (text, html)."""
+    with force_locale(lang):
+        text = render_template(f"emails/{name}.txt", lang=lang, **context)
+        html = render_template(f"emails/{name}.html", lang=lang, **context)
+    return text, html
+
+
+def enqueue(
+    db: Session,
+    *,
+    kind: str,
+    to_email: str,
+    to_name: str,
+    subject: str,
+    text: str,
+    html: str,
+    ics: str | None = None,
+    ics_method: str | None = None,
+    candidate_id: int | None = None,
+    interview_id: int | None = None,
+) -> OutboxMessage:
+    """Add one email to the outbox (no commit: the caller's transaction decides)."""
+    message = OutboxMessage(
+        kind=kind, to_email=to_email, to_name=to_name, subject=subject[:300], text_body=text,
+        html_body=html, ics=ics, ics_method=ics_method, candidate_id=candidate_id,
+        interview_id=interview_id, status=MessageStatus.PENDING.value, next_attempt_at=utcnow(),
+    )
+    db.add(message)
+    return message
+
+
+def retry(db: Session, message: OutboxMessage) -> None:
+    """Put a failed message back in line for the worker."""
+    if message.status == MessageStatus.FAILED:
+        message.status = MessageStatus.PENDING.value
+        message.next_attempt_at = utcnow()
+        message.last_error = ""
+        message.attempts = 0
+
+
+def failed_count(db: Session) -> int:
+    from sqlalchemy import func
+
+    return db.scalar(
+        select(func.count(OutboxMessage.id)).where(OutboxMessage.status == MessageStatus.FAILED)
+    ) or 0

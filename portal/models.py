@@ -1,0 +1,11 @@
+"""Imports every model module so the metadata knows every table (Alembic, create_all)."""
+
+from portal.accounts.models import StaffSession, User
+from portal.hiring.models import Application, Candidate, Interview, Opening, Stage
+from portal.links.models import MagicLink
+from portal.messaging.models import OutboxMessage
+
+__all__ = [
+    "Application", "Candidate", "Interview", "MagicLink", "Opening", "OutboxMessage",
+    "StaffSession", "Stage", "User",
+]

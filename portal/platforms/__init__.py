@@ -1,0 +1,1 @@
+"""Video meeting platforms: link validation, the platform registry and guest guides."""

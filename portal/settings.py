@@ -1,0 +1,126 @@
+"""Typed settings read from the environment. The app refuses to boot on a weak secret."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+RELAXED_ENVS = ("demo", "development", "test")
+
+
+class SettingsError(RuntimeError):
+    """Raised when the environment does not describe a safe configuration."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "")
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app reads from its environment, checked once at start."""
+
+    env: str
+    secret_key: str
+    secret_key_fallbacks: tuple[str, ...]
+    database_url: str
+    base_url: str
+    default_timezone: str = "Europe/Stockholm"
+    mail_backend: str = "smtp"  # "smtp", or "database" to keep mail in the outbox only
+    mail_from: str = "Rekrytering <no-reply@localhost>"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_timeout: int = 20
+    link_grace_days: int = 30
+    link_max_age_days: int = 400
+    jitsi_base_url: str = "https://meet.jit.si"
+    ratelimit_storage_uri: str = "memory://"
+    worker_in_process: bool = False
+
+    @property
+    def is_production(self) -> bool:
+        return self.env not in RELAXED_ENVS
+
+
+def _demo_secret() -> str:
+    """A per-machine secret for demo and development, kept in instance/ so links survive
+    restarts. Never used in production."""
+    INSTANCE.mkdir(exist_ok=True)
+    path = INSTANCE / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read and check settings. Raises SettingsError on anything unsafe or malformed."""
+    env = dict(os.environ if environ is None else environ)
+    mode = env.get("PORTAL_ENV", "production").strip().lower() or "production"
+    secret = env.get("SECRET_KEY", "")
+    if not secret:
+        if mode in RELAXED_ENVS:
+            secret = _demo_secret()
+        else:
+            raise SettingsError(
+                "SECRET_KEY is not set. Set it to at least 32 random bytes, e.g. "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+    if len(secret.encode()) < 32:
+        raise SettingsError("SECRET_KEY must be at least 32 bytes long")
+    fallbacks = tuple(k for k in env.get("SECRET_KEY_FALLBACKS", "").split(",") if k.strip())
+    if any(len(k.encode()) < 32 for k in fallbacks):
+        raise SettingsError("every key in SECRET_KEY_FALLBACKS must be at least 32 bytes long")
+
+    database_url = env.get("DATABASE_URL", "") or f"sqlite:///{INSTANCE / 'portal.sqlite3'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+
+    mail_backend = env.get("MAIL_BACKEND", "database" if mode in RELAXED_ENVS else "smtp")
+    if mail_backend not in ("smtp", "database"):
+        raise SettingsError("MAIL_BACKEND must be 'smtp' or 'database'")
+
+    return Settings(
+        env=mode,
+        secret_key=secret,
+        secret_key_fallbacks=fallbacks,
+        database_url=database_url,
+        base_url=env.get("PORTAL_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        default_timezone=env.get("PORTAL_TIMEZONE", "Europe/Stockholm"),
+        mail_backend=mail_backend,
+        mail_from=env.get("MAIL_FROM", "Rekrytering <no-reply@localhost>"),
+        smtp_host=env.get("SMTP_HOST", "localhost"),
+        smtp_port=_int(env, "SMTP_PORT", 25),
+        smtp_username=env.get("SMTP_USERNAME", ""),
+        smtp_password=env.get("SMTP_PASSWORD", ""),
+        smtp_starttls=_bool(env.get("SMTP_STARTTLS")),
+        smtp_ssl=_bool(env.get("SMTP_SSL")),
+        smtp_timeout=_int(env, "SMTP_TIMEOUT", 20),
+        link_grace_days=_int(env, "LINK_GRACE_DAYS", 30),
+        link_max_age_days=_int(env, "LINK_MAX_AGE_DAYS", 400),
+        jitsi_base_url=env.get("JITSI_BASE_URL", "https://meet.jit.si").rstrip("/"),
+        ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        worker_in_process=_bool(env.get("WORKER_IN_PROCESS"), default=False),
+    )

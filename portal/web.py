@@ -1,0 +1,273 @@
+"""Request lifecycle: locale and zone, security headers, error pages, language switch."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from babel.dates import format_date, format_time, format_timedelta
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import text
+from werkzeug.exceptions import HTTPException
+
+from portal.extensions import csrf, db, limiter
+from portal.timeutil import zone
+
+LANGUAGES = ("sv", "en")
+LANG_COOKIE = "portal_lang"
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+log = logging.getLogger(__name__)
+
+
+def select_locale() -> str:
+    """The reader's language: their explicit choice, then the cookie that remembers it,
+    then the person's stored language, then the browser's preference."""
+    chosen = session.get("lang") or request.cookies.get(LANG_COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
+    preferred = getattr(g, "person_language", None)
+    if preferred in LANGUAGES:
+        return preferred
+    return request.accept_languages.best_match(LANGUAGES) or "sv"
+
+
+def current_lang() -> str:
+    return str(get_locale() or "sv")
+
+
+# ---------------------------------------------------------------- formatting
+
+
+def _zone_label(tzname: str) -> str:
+    if tzname == "Europe/Stockholm" and current_lang() == "sv":
+        return _("Swedish time")
+    city = tzname.rsplit("/", 1)[-1].replace("_", " ")
+    return _("%(place)s time", place=city)
+
+
+def fmt_date(value: datetime | date | None, tzname: str | None = None) -> str:
+    """'tisdag 1 december 2026' / 'Tuesday 1 December 2026'."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(zone(tzname))
+    return format_date(value, "EEEE d MMMM y", locale=current_lang())
+
+
+def fmt_time(value: datetime, tzname: str | None = None) -> str:
+    """'kl. 14.00' in Swedish, '14:00' in English."""
+    local = value.astimezone(zone(tzname))
+    if current_lang() == "sv":
+        return "kl. " + format_time(local, "HH.mm", locale="sv")
+    return format_time(local, "HH:mm", locale="en")
+
+
+def fmt_when(start: datetime, end: datetime, tzname: str | None) -> str:
+    """The interview line: 'tisdag 1 december 2026 kl. 14.00–14.45 (svensk tid)'."""
+    tz = zone(tzname)
+    s, e = start.astimezone(tz), end.astimezone(tz)
+    if current_lang() == "sv":
+        span = f"kl. {format_time(s, 'HH.mm', locale='sv')}–{format_time(e, 'HH.mm', locale='sv')}"
+    else:
+        span = f"{format_time(s, 'HH:mm', locale='en')}–{format_time(e, 'HH:mm', locale='en')}"
+    day = format_date(s, "EEEE d MMMM y", locale=current_lang())
+    return f"{day} {span} ({_zone_label(tz.key)})"
+
+
+def countdown(interview: Any, now: datetime) -> str:
+    """'Starts in 2 days' / 'Börjar om 2 dagar'; the browser keeps it current."""
+    if now < interview.starts_at:
+        delta = format_timedelta(interview.starts_at - now, add_direction=True,
+                                 threshold=1.5, locale=current_lang())
+        return _("Starts %(when)s", when=delta)
+    if now <= interview.ends_at:
+        return _("Happening now")
+    return _("This interview has ended")
+
+
+def fmt_short(value: datetime | None, tzname: str | None = None) -> str:
+    """'2026-12-01 14.00' for tables."""
+    if value is None:
+        return ""
+    local = value.astimezone(zone(tzname))
+    sep = "." if current_lang() == "sv" else ":"
+    return local.strftime(f"%Y-%m-%d %H{sep}%M")
+
+
+# ---------------------------------------------------------------- htmx
+
+
+def is_htmx_target(target_id: str) -> bool:
+    """True when htmx asks for just the element with this id (rule: pick a partial by
+    HX-Target, never by a bare HX-Request)."""
+    return bool(request.htmx) and request.htmx.target == target_id
+
+
+def safe_next(url: str | None, fallback: str) -> str:
+    """Only same-site relative paths are followed after a form."""
+    if not url:
+        return fallback
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc or not url.startswith("/") or url.startswith("//"):
+        return fallback
+    return url
+
+
+# ---------------------------------------------------------------- lifecycle
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    response.headers.setdefault(
+        "Permissions-Policy", "camera=(self), microphone=(self), geolocation=(), payment=()"
+    )
+    if current_app.config["PORTAL"].is_production:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    if request.endpoint and request.endpoint != "static":
+        response.vary.add("HX-Request")
+        response.vary.add("Cookie")
+        # Pages carry personal data: keep them out of shared caches and the back button cache.
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _error_page(code: int, title: str, message: str) -> tuple[str, int]:
+    if request.htmx:
+        return render_template("_error_inline.html", title=title, message=message), code
+    return render_template("error.html", code=code, title=title, message=message), code
+
+
+def _handle_http_error(exc: HTTPException) -> Any:
+    code = exc.code or 500
+    if code == 404:
+        return _error_page(404, _("Page not found"), _(
+            "The page does not exist, or it is not yours to see. Check the link, or go back "
+            "to the start page."))
+    if code == 429:
+        return _error_page(429, _("Too many attempts"), _(
+            "You have tried too many times in a short while. Wait a few minutes and try again."))
+    if code == 405:
+        return _error_page(405, _("That did not work"), _(
+            "This address does not take that kind of request."))
+    if code == 413:
+        return _error_page(413, _("Too much data"), _("What you sent is too large."))
+    if code == 403:
+        return _error_page(403, _("Not allowed"), _(
+            "Your account does not have access to this page."))
+    if code >= 500:
+        return _error_page(code, _("Something went wrong on our side"), _(
+            "We have noted the error. Please try again in a moment."))
+    return _error_page(code, _("That did not work"), _(
+        "The request could not be understood. Go back and try again."))
+
+
+def _handle_csrf(exc: CSRFError) -> Any:
+    return _error_page(400, _("The form had expired"), _(
+        "For your security the form could not be sent. Reload the page and try again; "
+        "nothing you had saved is lost."))
+
+
+class RedactTokens(logging.Filter):
+    """Keeps magic-link tokens out of access logs (werkzeug's and gunicorn's)."""
+
+    pattern = re.compile(r"/(c|r)/[A-Za-z0-9_\-\.]{16,}")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple(
+                self.pattern.sub(r"/\1/[redacted]", a) if isinstance(a, str) else a
+                for a in (record.args if isinstance(record.args, tuple) else (record.args,))
+            )
+        if isinstance(record.msg, str):
+            record.msg = self.pattern.sub(r"/\1/[redacted]", record.msg)
+        return True
+
+
+def init_app(app: Flask) -> None:
+    """Register the hooks, error pages, template helpers and the few public routes."""
+    logging.getLogger("werkzeug").addFilter(RedactTokens())
+    app.after_request(_security_headers)
+    app.register_error_handler(HTTPException, _handle_http_error)
+    app.register_error_handler(CSRFError, _handle_csrf)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Any:  # pragma: no cover - the last line of defence
+        log.exception("unhandled error on %s", request.endpoint)
+        db.session.rollback()
+        return _error_page(500, _("Something went wrong on our side"),
+                           _("We have noted the error. Please try again in a moment."))
+
+    app.jinja_env.globals.update(
+        fmt_date=fmt_date, fmt_time=fmt_time, countdown=countdown, fmt_when=fmt_when, fmt_short=fmt_short,
+        current_lang=current_lang, LANGUAGES=LANGUAGES,
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.get("/healthz")
+    @limiter.exempt
+    def healthz() -> Any:
+        """Is the database reachable? For load balancers and monitoring."""
+        try:
+            db.session.execute(text("SELECT 1"))
+        except Exception:  # any driver error means: not healthy
+            log.warning("health check: database unreachable")
+            return jsonify(status="error", database="unreachable"), 503
+        return jsonify(status="ok", database="ok")
+
+    @app.post("/language")
+    def set_language() -> Any:
+        """Switch between Swedish and English; remembered in the session and a cookie,
+        and on the candidate's record so their emails follow."""
+        lang = request.form.get("lang", "")
+        if lang not in LANGUAGES:
+            abort(400)
+        session["lang"] = lang
+        from portal.candidate.auth import remember_language
+
+        remember_language(lang)
+        target = safe_next(request.form.get("next"), url_for("candidate.overview"))
+        response = redirect(target, code=303)
+        response.set_cookie(
+            LANG_COOKIE, lang, max_age=60 * 60 * 24 * 365, samesite="Lax", httponly=True,
+            secure=app.config["SESSION_COOKIE_SECURE"],
+        )
+        return response
+
+    @app.get("/")
+    def index() -> Any:
+        """Staff land on the back office; candidates on their portal."""
+        from portal.candidate.auth import CANDIDATE_KEY
+
+        if session.get(CANDIDATE_KEY):
+            return redirect(url_for("candidate.overview"))
+        return redirect(url_for("hiring.dashboard"))
+
+    csrf.exempt(healthz)

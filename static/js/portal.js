@@ -1,0 +1,83 @@
+/* Candidate portal: small progressive enhancements. Every page works without this file. */
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  // Every htmx request carries the CSRF token (the server rejects changes without it).
+  document.addEventListener("htmx:configRequest", function (event) {
+    event.detail.headers["X-CSRFToken"] = csrfToken();
+  });
+
+  // Show the candidate's times in the zone their device is in, unless they chose one.
+  function syncTimeZone() {
+    var body = document.body;
+    var url = body.getAttribute("data-tz-url");
+    if (!url || body.getAttribute("data-tz-source") === "candidate") return;
+    var detected;
+    try { detected = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return; }
+    if (!detected || detected === body.getAttribute("data-tz")) return;
+    var guard = "tz-sent:" + detected;
+    if (window.sessionStorage && sessionStorage.getItem(guard)) return;
+    if (window.sessionStorage) sessionStorage.setItem(guard, "1");
+    var data = new FormData();
+    data.append("csrf_token", csrfToken());
+    data.append("timezone", detected);
+    data.append("source", "browser");
+    fetch(url, {
+      method: "POST", body: data, credentials: "same-origin",
+      headers: { "HX-Request": "true", "X-CSRFToken": csrfToken() }
+    }).then(function (response) {
+      if (response.headers.get("HX-Refresh") === "true") window.location.reload();
+    }).catch(function () { /* the page still shows the stored zone */ });
+  }
+
+  var UNITS = [["day", 86400], ["hour", 3600], ["minute", 60]];
+
+  function relative(ms, lang) {
+    var seconds = Math.round(ms / 1000);
+    var rtf = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
+    for (var i = 0; i < UNITS.length; i++) {
+      var size = UNITS[i][1];
+      if (Math.abs(seconds) >= size * (i === UNITS.length - 1 ? 1 : 1.5)) {
+        return rtf.format(Math.round(seconds / size), UNITS[i][0]);
+      }
+    }
+    return rtf.format(Math.max(1, Math.round(seconds / 60)), "minute");
+  }
+
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll("[data-countdown]").forEach(function (el) {
+      var start = Date.parse(el.getAttribute("data-countdown"));
+      var end = Date.parse(el.getAttribute("data-ends"));
+      var lang = el.getAttribute("data-lang") || document.documentElement.lang;
+      var words = el.getAttribute("data-lang") === "sv"
+        ? { starts: "Börjar ", now: "Pågår nu", ended: "Intervjun är över" }
+        : { starts: "Starts ", now: "Happening now", ended: "This interview has ended" };
+      var text;
+      if (now < start) text = words.starts + relative(start - now, lang);
+      else if (now <= end) text = words.now;
+      else text = words.ended;
+      if (el.textContent !== text) el.textContent = text;
+    });
+    document.querySelectorAll("[data-join-opens]").forEach(function (el) {
+      if (now >= Date.parse(el.getAttribute("data-join-opens")) && !el.classList.contains("join-open")) {
+        el.classList.add("join-open");
+        var button = el.querySelector(".join-button");
+        if (button) button.classList.add("primary", "big");
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    syncTimeZone();
+    if (document.querySelector("[data-countdown], [data-join-opens]")) {
+      tick();
+      window.setInterval(tick, 30000);
+    }
+  });
+})();

@@ -1,0 +1,217 @@
+"""Shared fixtures: the app on SQLite and on PostgreSQL, a clean database per test, a real
+SMTP server on loopback, a live server and a real Chromium for the journeys."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+os.environ["PORTAL_ENV"] = "test"
+os.environ["SECRET_KEY"] = "test-only-secret-" + "k" * 40
+os.environ["MAIL_BACKEND"] = "database"
+os.environ.pop("DATABASE_URL", None)
+os.environ.pop("WORKER_IN_PROCESS", None)
+
+from flask import Flask  # noqa: E402
+
+from portal import create_app  # noqa: E402
+from portal.extensions import db, limiter  # noqa: E402
+
+IN_CI = bool(os.environ.get("CI"))
+PG_ADMIN_URL = os.environ.get(
+    "TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def _unavailable(what: str) -> None:
+    """Skip on a laptop without the part; fail in CI, where everything must run."""
+    if IN_CI:
+        pytest.fail(f"{what} is required when CI is set", pytrace=False)
+    pytest.skip(f"{what} is not available")
+
+
+# ---------------------------------------------------------------- databases
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A throwaway PostgreSQL database for this run."""
+    try:
+        import psycopg
+
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except Exception as exc:  # any connection failure means: no PostgreSQL here
+        _unavailable(f"PostgreSQL at {PG_ADMIN_URL} ({type(exc).__name__})")
+        raise
+    name = f"portal_test_{uuid.uuid4().hex[:10]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    yield f"{base}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'portal.sqlite3'}"
+    return request.getfixturevalue("pg_database")
+
+
+def make_app(database_url: str, **overrides: Any) -> Flask:
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
+                      "SERVER_NAME": None, **overrides})
+    return app
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Iterator[Flask]:
+    """The app, its schema built by running every migration."""
+    from flask_migrate import upgrade
+
+    application = make_app(database_url)
+    with application.app_context():
+        upgrade()
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test starts with empty tables and fresh rate limits."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    application: Flask = request.getfixturevalue("app")
+    with application.app_context():
+        db.session.rollback()
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+        db.session.remove()
+    limiter.reset()
+
+
+@pytest.fixture()
+def ctx(app: Flask) -> Iterator[Any]:
+    """An app context whose session is the one the factories use."""
+    with app.app_context():
+        yield db.session
+        db.session.remove()
+
+
+@pytest.fixture()
+def settings(app: Flask) -> Any:
+    return app.config["PORTAL"]
+
+
+@pytest.fixture()
+def client(app: Flask) -> Any:
+    return app.test_client()
+
+
+# ---------------------------------------------------------------- helpers
+
+
+CSRF_RE = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+@pytest.fixture()
+def login(client: Any) -> Any:
+    """Sign a staff member in through the real login form."""
+    def do(email: str, password: str) -> Any:
+        page = client.get("/staff/login")
+        return client.post("/staff/login", data={
+            "email": email, "password": password, "csrf_token": csrf_from(page.text)})
+    return do
+
+
+# ---------------------------------------------------------------- SMTP on loopback
+
+
+class Inbox:
+    """Messages received by the loopback SMTP server."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        from email import message_from_bytes, policy
+
+        with self.lock:
+            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+@pytest.fixture()
+def smtp_server(app: Flask) -> Iterator[Inbox]:
+    """A real SMTP server on 127.0.0.1; the app's settings point at it for the test."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=0)
+    controller.start()
+    before = app.config["PORTAL"]
+    app.config["PORTAL"] = replace(before, mail_backend="smtp", smtp_host="127.0.0.1",
+                                   smtp_port=controller.server.sockets[0].getsockname()[1])
+    try:
+        yield inbox
+    finally:
+        app.config["PORTAL"] = before
+        controller.stop()
+
+
+# ---------------------------------------------------------------- live server + browser
+
+
+class LiveServer:
+    def __init__(self, app: Flask) -> None:
+        from werkzeug.serving import make_server
+
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="session")
+def live_server(app: Flask) -> Iterator[LiveServer]:
+    server = LiveServer(app)
+    old = app.config["PORTAL"]
+    app.config["PORTAL"] = replace(old, base_url=server.url)
+    yield server
+    app.config["PORTAL"] = old
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Debian's Chromium, never a downloaded one."""
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        _unavailable(f"Chromium at {CHROMIUM}")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"],
+    }
