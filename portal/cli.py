@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 
@@ -113,7 +114,5 @@ def init_app(app: Flask) -> None:
                        f"reminders {report.reminders}")
             return
         click.echo("worker running; Ctrl-C to stop")
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             run_forever(app_obj, interval)
-        except KeyboardInterrupt:
-            pass

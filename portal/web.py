@@ -15,6 +15,7 @@ from flask import (
     abort,
     current_app,
     g,
+    has_request_context,
     jsonify,
     redirect,
     render_template,
@@ -44,7 +45,10 @@ log = logging.getLogger(__name__)
 
 def select_locale() -> str:
     """The reader's language: their explicit choice, then the cookie that remembers it,
-    then the person's stored language, then the browser's preference."""
+    then the person's stored language, then the browser's preference. Outside a request
+    (commands, the worker) English, unless the caller forces a locale."""
+    if not has_request_context():
+        return "en"
     chosen = session.get("lang") or request.cookies.get(LANG_COOKIE)
     if chosen in LANGUAGES:
         return chosen
@@ -225,7 +229,8 @@ def init_app(app: Flask) -> None:
                            _("We have noted the error. Please try again in a moment."))
 
     app.jinja_env.globals.update(
-        fmt_date=fmt_date, fmt_time=fmt_time, countdown=countdown, fmt_when=fmt_when, fmt_short=fmt_short,
+        fmt_date=fmt_date, fmt_time=fmt_time, countdown=countdown, fmt_when=fmt_when,
+        fmt_short=fmt_short,
         current_lang=current_lang, LANGUAGES=LANGUAGES,
     )
     app.jinja_env.trim_blocks = True

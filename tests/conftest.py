@@ -21,6 +21,7 @@ os.environ.pop("DATABASE_URL", None)
 os.environ.pop("WORKER_IN_PROCESS", None)
 
 from flask import Flask  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
 
 from portal import create_app  # noqa: E402
 from portal.extensions import db, limiter  # noqa: E402
@@ -66,9 +67,19 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     return request.getfixturevalue("pg_database")
 
 
+class IsolatedClient(FlaskClient):
+    """Each request gets its own app context (fresh ``g`` and database session), as in
+    production, even while the test holds a context of its own for setup and checks."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 def make_app(database_url: str, **overrides: Any) -> Flask:
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
                       "SERVER_NAME": None, **overrides})
+    app.test_client_class = IsolatedClient
     return app
 
 
@@ -103,7 +114,8 @@ def _clean(request: pytest.FixtureRequest) -> Iterator[None]:
 
 @pytest.fixture()
 def ctx(app: Flask) -> Iterator[Any]:
-    """An app context whose session is the one the factories use."""
+    """An app context for setup and checks; its session is the one the factories use.
+    Requests run in their own contexts, so expire objects before reading what they did."""
     with app.app_context():
         yield db.session
         db.session.remove()
@@ -116,7 +128,10 @@ def settings(app: Flask) -> Any:
 
 @pytest.fixture()
 def client(app: Flask) -> Any:
-    return app.test_client()
+    """A browser-like client that prefers English (tests of Swedish ask for it)."""
+    test_client = app.test_client()
+    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return test_client
 
 
 # ---------------------------------------------------------------- helpers

@@ -8,6 +8,7 @@ from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 from portal.accounts.models import Role
+from portal.forms import choices
 
 
 class LoginForm(FlaskForm):
@@ -29,7 +30,7 @@ class UserForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[
         DataRequired(_l("Enter an email address.")),
         Email(_l("Enter a valid email address."), check_deliverability=False), Length(max=254)])
-    role = SelectField(_l("Role"), choices=list(ROLE_LABELS.items()))
+    role = SelectField(_l("Role"), choices=choices(ROLE_LABELS.items()))
     password = PasswordField(_l("Password"), validators=[
         DataRequired(_l("Enter a password.")),
         Length(min=10, max=200, message=_l("The password must be at least 10 characters."))])

@@ -17,6 +17,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
+from portal.forms import choices
+
 LANGUAGE_CHOICES = [("sv", _l("Swedish")), ("en", _l("English"))]
 
 
@@ -25,7 +27,7 @@ class OpeningForm(FlaskForm):
         DataRequired(_l("Give the opening a title.")), Length(max=200)])
     team = StringField(_l("Team"), validators=[Optional(), Length(max=120)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
-    language = SelectField(_l("Language of the opening"), choices=LANGUAGE_CHOICES)
+    language = SelectField(_l("Language of the opening"), choices=choices(LANGUAGE_CHOICES))
 
 
 class StageForm(FlaskForm):
@@ -43,7 +45,7 @@ class CandidateForm(FlaskForm):
         DataRequired(_l("Enter the candidate's email address.")),
         Email(_l("Enter a valid email address."), check_deliverability=False), Length(max=254)])
     phone = StringField(_l("Phone (optional)"), validators=[Optional(), Length(max=40)])
-    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    language = SelectField(_l("Language"), choices=choices(LANGUAGE_CHOICES))
     timezone = SelectField(_l("Time zone"), validate_choice=False,
                            validators=[DataRequired(_l("Choose a time zone."))])
 

@@ -15,6 +15,7 @@ from portal.accounts.models import Role, User
 from portal.accounts.views import guard_staff
 from portal.errors import DomainError, Forbidden, NotFound
 from portal.extensions import db
+from portal.forms import choices
 from portal.hiring import notify, services
 from portal.hiring.forms import (
     ApplicationForm,
@@ -202,7 +203,7 @@ def candidates() -> Any:
 
 def _candidate_form(candidate: Candidate | None = None) -> CandidateForm:
     form = CandidateForm(obj=candidate)
-    form.timezone.choices = _zone_choices()
+    form.timezone.choices = choices(_zone_choices())
     if candidate is None and not form.is_submitted():
         form.timezone.data = _settings().default_timezone
     return form
@@ -276,7 +277,8 @@ def candidate(candidate_id: int) -> Any:
         .order_by(MagicLink.issued_at.desc()).limit(20)).all()
     taken = {a.opening_id for a in person.applications}
     add_form = ApplicationForm()
-    add_form.opening_id.choices = [(o.id, o.title) for o in _open_openings() if o.id not in taken]
+    add_form.opening_id.choices = choices(
+        (o.id, o.title) for o in _open_openings() if o.id not in taken)
     return render_template("staff/candidate.html", candidate=person, links=links,
                            add_form=add_form, move_form=MoveForm(),
                            tz=_settings().default_timezone, now=utcnow())
@@ -329,11 +331,12 @@ def send_link(candidate_id: int) -> Any:
 def _interview_form(interview: Interview | None = None) -> InterviewForm:
     tz = _settings().default_timezone
     form = InterviewForm()
-    form.timezone.choices = _zone_choices()
-    form.platform.choices = platform_choices()
+    form.timezone.choices = choices(_zone_choices())
+    form.platform.choices = choices(platform_choices())
     interviewers = db.session.scalars(
         select(User).where(User.active.is_(True)).order_by(User.name)).all()
-    form.interviewer_ids.choices = [(u.id, f"{u.name} ({u.email})") for u in interviewers]
+    form.interviewer_ids.choices = choices(
+        (u.id, f"{u.name} ({u.email})") for u in interviewers)
     if not form.is_submitted():
         form.timezone.data = tz
         if interview is not None:

@@ -9,7 +9,6 @@ closed, and dies at once when revoked.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
