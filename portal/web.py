@@ -27,8 +27,9 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, Forbidden, HTTPException, NotFound
 
+from portal import errors
 from portal.extensions import csrf, db, limiter
 from portal.timeutil import zone
 
@@ -198,6 +199,14 @@ def _handle_csrf(exc: CSRFError) -> Any:
         "nothing you had saved is lost."))
 
 
+def _refuse_nul_bytes() -> None:
+    """No text field ever holds a NUL; PostgreSQL would refuse it deep inside a query."""
+    for values in (request.args, request.form):
+        for value in values.values():
+            if "\x00" in value:
+                raise BadRequest()
+
+
 class RedactTokens(logging.Filter):
     """Keeps magic-link tokens out of access logs (werkzeug's and gunicorn's)."""
 
@@ -220,6 +229,9 @@ def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _handle_http_error)
     app.register_error_handler(CSRFError, _handle_csrf)
+    app.register_error_handler(errors.NotFound, lambda exc: _handle_http_error(NotFound()))
+    app.register_error_handler(errors.Forbidden, lambda exc: _handle_http_error(Forbidden()))
+    app.before_request(_refuse_nul_bytes)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:  # pragma: no cover - the last line of defence

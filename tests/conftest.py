@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import threading
 import uuid
 from collections.abc import Iterator
@@ -159,6 +160,12 @@ def login(client: Any) -> Any:
 # ---------------------------------------------------------------- SMTP on loopback
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 class Inbox:
     """Messages received by the loopback SMTP server."""
 
@@ -180,11 +187,12 @@ def smtp_server(app: Flask) -> Iterator[Inbox]:
     from aiosmtpd.controller import Controller
 
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=0)
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     before = app.config["PORTAL"]
     app.config["PORTAL"] = replace(before, mail_backend="smtp", smtp_host="127.0.0.1",
-                                   smtp_port=controller.server.sockets[0].getsockname()[1])
+                                   smtp_port=port)
     try:
         yield inbox
     finally:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import Role, User
 from portal.accounts.views import guard_staff
-from portal.errors import DomainError, Forbidden, NotFound
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.forms import choices
 from portal.hiring import notify, services
@@ -40,16 +40,6 @@ guard_staff(bp)
 
 def _settings() -> Any:
     return current_app.config["PORTAL"]
-
-
-@bp.errorhandler(NotFound)
-def _not_found(exc: NotFound) -> Any:
-    abort(404)
-
-
-@bp.errorhandler(Forbidden)
-def _forbidden(exc: Forbidden) -> Any:
-    abort(403)
 
 
 def _manager() -> None:
