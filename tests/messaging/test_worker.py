@@ -14,7 +14,13 @@ from portal.messaging.models import OutboxMessage
 from portal.messaging.worker import MAX_ATTEMPTS, backoff, run_once
 from portal.timeutil import utcnow
 from tests.conftest import csrf_from, free_port
-from tests.factories import PASSWORD, CandidateFactory, UserFactory, make_application, make_interview
+from tests.factories import (
+    PASSWORD,
+    CandidateFactory,
+    UserFactory,
+    make_application,
+    make_interview,
+)
 
 
 @pytest.fixture()

@@ -49,7 +49,7 @@ def safelink(url: str, host: str = "eur03.safelinks.protection.outlook.com") -> 
 
 
 @pytest.fixture
-def app() -> Flask:
+def bare_app() -> Flask:
     """A bare app with Babel, enough to render the guide partial and evaluate lazy strings."""
     app = Flask(__name__, template_folder=str(TEMPLATES))
     app.config.update(TESTING=True, BABEL_DEFAULT_LOCALE="en")
@@ -378,12 +378,12 @@ def test_invalid_link_is_a_value_error() -> None:
     ],
 )
 def test_messages_show_what_a_good_link_looks_like(
-    app: Flask, platform: str, url: str, needle: str
+    bare_app: Flask, platform: str, url: str, needle: str
 ) -> None:
     with pytest.raises(InvalidMeetingLink) as info:
         validate_meeting_link(platform, url)
     # Evaluated inside a request, as a view would: the English msgid comes back.
-    with app.test_request_context():
+    with bare_app.test_request_context():
         assert needle in str(info.value.message)
 
 
@@ -531,9 +531,9 @@ def test_only_zoom_has_a_test_page() -> None:
 
 
 @pytest.mark.parametrize("key", PLATFORM_KEYS)
-def test_guide_renders_plain_semantic_html(app: Flask, key: str) -> None:
+def test_guide_renders_plain_semantic_html(bare_app: Flask, key: str) -> None:
     platform = PLATFORMS[key]
-    with app.test_request_context():
+    with bare_app.test_request_context():
         html = render_template("candidate/_platform_guide.html", platform=platform)
         steps = [str(s) for s in platform.steps_computer + platform.steps_phone]
         trouble = [str(t) for pair in TROUBLESHOOTING for t in pair]
@@ -559,9 +559,9 @@ def test_guide_renders_plain_semantic_html(app: Flask, key: str) -> None:
     assert ("https://zoom.us/test" in html) == (key == "zoom")
 
 
-def test_guide_escapes_registry_texts(app: Flask) -> None:
+def test_guide_escapes_registry_texts(bare_app: Flask) -> None:
     # LazyString counts as markup in Jinja; the partial must still escape it.
     platform = replace(PLATFORMS["jitsi"], browser_join=lazy_gettext("<b>bold</b> & more"))
-    with app.test_request_context():
+    with bare_app.test_request_context():
         html = render_template("candidate/_platform_guide.html", platform=platform)
     assert "&lt;b&gt;bold&lt;/b&gt; &amp; more" in html
