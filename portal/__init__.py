@@ -37,10 +37,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         RATELIMIT_HEADERS_ENABLED=False,
         COMPRESS_MIMETYPES=[
-            "text/html", "text/css", "text/plain", "application/javascript", "text/calendar",
+            "text/html", "text/css", "text/plain", "text/javascript", "application/javascript",
+            "text/calendar",
             "application/json",
         ],
-        COMPRESS_ALGORITHM=["gzip"],
         MAX_CONTENT_LENGTH=1024 * 1024,
         SEND_FILE_MAX_AGE_DEFAULT=60 * 60,
     )

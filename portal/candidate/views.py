@@ -53,6 +53,12 @@ def _require_candidate() -> Any:
     return None
 
 
+@bp.context_processor
+def _inject_candidate() -> dict[str, Any]:
+    """Every candidate template knows who is signed in (navigation, time zone sync)."""
+    return {"candidate": g.get("candidate")}
+
+
 def _settings() -> Any:
     return current_app.config["PORTAL"]
 

@@ -12,6 +12,16 @@
     event.detail.headers["X-CSRFToken"] = csrfToken();
   });
 
+  // A change that failed (network, expired form, server) is said out loud, never silent.
+  document.addEventListener("htmx:responseError", showRequestError);
+  document.addEventListener("htmx:sendError", showRequestError);
+  function showRequestError() {
+    var box = document.getElementById("request-error");
+    if (!box) return;
+    box.hidden = false;
+    box.scrollIntoView({ block: "center" });
+  }
+
   // Show the candidate's times in the zone their device is in, unless they chose one.
   function syncTimeZone() {
     var body = document.body;
