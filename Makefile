@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	touch $@
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -q -d portal/translations
+	$(BIN)/pybabel compile -d portal/translations
 
 ## make demo: install, migrate an SQLite database in instance/, seed demo data, and serve
 ## the portal on http://127.0.0.1:5000 with the mail worker in process.
