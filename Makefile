@@ -33,8 +33,8 @@ lint: $(VENV)/.installed
 
 ## Refresh the message catalogs after changing strings.
 extract: $(VENV)/.installed
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .
-	$(BIN)/pybabel update -q -i portal/translations/messages.pot -d portal/translations --width 100
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .
+	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations --width 100
 
 clean:
 	rm -rf $(VENV) instance/portal.sqlite3

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+from dataclasses import replace
 
 import click
 from flask import Flask, current_app
@@ -13,12 +14,12 @@ from sqlalchemy import select
 from portal.extensions import db
 
 
-def _print_demo(data: dict) -> None:
+def _print_demo(data: dict, base: str) -> None:
     click.echo("")
-    click.echo(click.style("Candidate portal is running at http://127.0.0.1:5000", bold=True))
+    click.echo(click.style(f"Candidate portal is running at {base}", bold=True))
     click.echo(f"  Staff login:  {data['staff']['email']}  /  {data['staff']['password']}")
-    click.echo("  Back office:  http://127.0.0.1:5000/staff/")
-    click.echo("  Sent email (demo mailbox): http://127.0.0.1:5000/staff/outbox/")
+    click.echo(f"  Back office:  {base}/staff/")
+    click.echo(f"  Sent email (demo mailbox): {base}/staff/outbox/")
     click.echo("  Candidate links:")
     for person in data["candidates"]:
         click.echo(f"    {person['name']:<16} {person['link']}")
@@ -37,7 +38,7 @@ def init_app(app: Flask) -> None:
         if as_json:
             click.echo(json.dumps(data))
         else:
-            _print_demo(data)
+            _print_demo(data, current_app.config["PORTAL"].base_url)
 
     @app.cli.command("demo")
     @click.option("--host", default="127.0.0.1")
@@ -50,12 +51,15 @@ def init_app(app: Flask) -> None:
         from portal.messaging.worker import start_in_process
 
         settings = current_app.config["PORTAL"]
+        if port != 5000 and settings.base_url == "http://127.0.0.1:5000":
+            settings = replace(settings, base_url=f"http://{host}:{port}")
+            current_app.config["PORTAL"] = settings
         if settings.is_production:
             raise click.ClickException("demo runs only with PORTAL_ENV=demo or development")
         data = seed(db.session, settings)
         db.session.commit()
         start_in_process(current_app._get_current_object())  # type: ignore[attr-defined]
-        _print_demo(data)
+        _print_demo(data, settings.base_url)
         run_simple(host, port, current_app._get_current_object(),  # type: ignore[attr-defined]
                    threaded=True, use_reloader=False)
 

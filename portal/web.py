@@ -113,6 +113,13 @@ def countdown(interview: Any, now: datetime) -> str:
     return _("This interview has ended")
 
 
+def _platform_name(key: str) -> str:
+    from portal.platforms.registry import get_platform
+
+    platform = get_platform(key)
+    return platform.name if platform else key
+
+
 def fmt_short(value: datetime | None, tzname: str | None = None) -> str:
     """'2026-12-01 14.00' for tables."""
     if value is None:
@@ -242,7 +249,7 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals.update(
         fmt_date=fmt_date, fmt_time=fmt_time, countdown=countdown, fmt_when=fmt_when,
-        fmt_short=fmt_short,
+        fmt_short=fmt_short, platform_name=_platform_name,
         current_lang=current_lang, LANGUAGES=LANGUAGES,
     )
     app.jinja_env.trim_blocks = True

@@ -38,7 +38,8 @@ from portal.timeutil import all_zones, is_valid_zone, utcnow
 from portal.web import current_lang, is_htmx_target, safe_next
 
 bp = Blueprint("candidate", __name__)
-PUBLIC = {"candidate.open_link", "candidate.link_problem", "candidate.new_link"}
+PUBLIC = {"candidate.open_link", "candidate.link_problem", "candidate.new_link",
+          "candidate.about"}
 NEW_LINKS_PER_HOUR = 3
 
 
@@ -123,6 +124,13 @@ def new_link() -> Any:
             db.session.commit()
     return render_template("candidate/link_problem.html", reason="request", form=NewLinkForm(
         formdata=None), sent=True)
+
+
+@bp.get("/portal/about")
+def about() -> Any:
+    """What the portal is and how its links work, for anyone wondering whether an email
+    from us is genuine. Public, and it reads nothing from the database."""
+    return render_template("candidate/about.html")
 
 
 @bp.post("/portal/sign-out")

@@ -16,6 +16,7 @@ from wtforms import (
     TimeField,
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.forms import choices
 
@@ -71,7 +72,9 @@ class InterviewForm(FlaskForm):
     platform = SelectField(_l("Video platform"), validate_choice=False)
     meeting_url = StringField(_l("Meeting link"), validators=[Optional(), Length(max=1000)])
     create_jitsi_room = BooleanField(_l("Create a private Jitsi Meet room for me"))
-    interviewer_ids = SelectMultipleField(_l("Interviewers"), coerce=int, validate_choice=False)
+    interviewer_ids = SelectMultipleField(
+        _l("Interviewers"), coerce=int, validate_choice=False,
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     what_to_expect = TextAreaField(
         _l("What to expect (who they meet, agenda, length, what happens after)"),
         validators=[Optional(), Length(max=5000)])

@@ -30,7 +30,7 @@ class StaffPages:
             "Europe/Stockholm")
         self.page.get_by_label("Video platform").select_option(platform)
         self.page.get_by_label("Meeting link").fill(url)
-        self.page.get_by_label("Interviewers").select_option(label=interviewer)
+        self.page.get_by_label(interviewer).check()
         self.page.get_by_label("What to expect").fill("You meet Maria and the team.")
         self.page.get_by_label("Preparation instructions").fill("Test your sound first.")
         self.page.get_by_role("button", name="Schedule and send invitation").click()
