@@ -23,7 +23,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         SECRET_KEY=settings.secret_key,
         SECRET_KEY_FALLBACKS=list(settings.secret_key_fallbacks),
         SQLALCHEMY_DATABASE_URI=settings.database_url,
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        # No pre-ping: it costs a round trip per request; connections are recycled instead,
+        # and a connection that died with the server is dropped on its first error.
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_recycle": 1800},
         SESSION_COOKIE_NAME="portal_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -66,6 +68,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from portal.messaging.views import bp as messaging_bp
 
     web.init_app(app)
+    from portal import i18n
+
+    i18n.init_app(app)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(hiring_bp)
     app.register_blueprint(messaging_bp)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal.hiring.models import Application, Candidate, Interview, Opening, StageKind
@@ -29,17 +31,25 @@ def overview(db: Session, candidate: Candidate) -> list[Application]:
     ).unique())
 
 
-def interview_for(db: Session, candidate: Candidate, interview_id: int) -> Interview | None:
-    """One interview of this candidate's (None for anyone else's), in one query."""
-    return db.scalars(
+@functools.cache
+def _interview_query() -> Any:
+    # Built once; the interview page is the candidate's busiest.
+    return (
         select(Interview)
         .join(Application, Application.id == Interview.application_id)
-        .where(Interview.id == interview_id, Application.candidate_id == candidate.id)
+        .where(Interview.id == bindparam("interview_id"),
+               Application.candidate_id == bindparam("candidate_id"))
         .options(
             joinedload(Interview.application).joinedload(Application.opening),
             joinedload(Interview.interviewers),
         )
-    ).unique().first()
+    )
+
+
+def interview_for(db: Session, candidate: Candidate, interview_id: int) -> Interview | None:
+    """One interview of this candidate's (None for anyone else's), in one query."""
+    return db.scalars(_interview_query(), {"interview_id": interview_id,
+                                           "candidate_id": candidate.id}).unique().first()
 
 
 def application_for(db: Session, candidate: Candidate, application_id: int) -> Application | None:

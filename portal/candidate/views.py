@@ -48,6 +48,11 @@ def _require_candidate() -> Any:
     """Deny by default."""
     if request.endpoint in PUBLIC:
         return None
+    if request.method == "GET" and db.engine.dialect.name == "postgresql":
+        # Candidate pages only read: without a transaction there is no BEGIN and no
+        # ROLLBACK round trip to PostgreSQL, which was most of a page's database time.
+        # (SQLite has no round trips; switching its mode costs a PRAGMA instead.)
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     if load_current_candidate() is None:
         reason = g.get("link_problem")
         return redirect(url_for("candidate.link_problem", reason=reason or "signed-out"))
@@ -172,19 +177,14 @@ def _calendar_details(interview: Any) -> str:
     return f"{text}\n{_settings().base_url}{portal}"
 
 
-def _render_interview(item: Any, form: ResponseForm, error: str | None = None,
+def _render_interview(item: Any, form: ResponseForm | None, error: str | None = None,
                       status: int = 200) -> Any:
     candidate: Candidate = g.candidate
-    title = _("Interview: %(round)s, %(title)s", round=item.round_name,
-              title=item.application.opening.title)
-    details = _calendar_details(item)
     return render_template(
         "candidate/interview.html", candidate=candidate, interview=item,
         platform=get_platform(item.platform), tz=candidate.timezone,
         join_open=queries.join_is_open(item), now=utcnow(), form=form, error=error,
-        google_url=queries.google_calendar_url(item, title, details),
-        outlook_url=queries.outlook_calendar_url(item, title, details),
-        zones=sorted(all_zones()), join_window=queries.JOIN_OPENS,
+        join_window=queries.JOIN_OPENS,
     ), status
 
 
@@ -192,7 +192,8 @@ def _render_interview(item: Any, form: ResponseForm, error: str | None = None,
 def interview(interview_id: int) -> Any:
     """Everything about one interview: when (in the candidate's zone), how to join, who
     they meet, what to expect, how to prepare, and their answer."""
-    return _render_interview(_interview_or_404(interview_id), ResponseForm())
+    # No form object on a plain view: the page's forms carry the CSRF token themselves.
+    return _render_interview(_interview_or_404(interview_id), None)
 
 
 @bp.post("/portal/interviews/<int:interview_id>/response")
@@ -236,6 +237,19 @@ def calendar(interview_id: int) -> Response:
     return response
 
 
+@bp.get("/portal/interviews/<int:interview_id>/calendar/<provider>")
+def calendar_link(interview_id: int, provider: str) -> Any:
+    """Hand the interview to Google Calendar or Outlook on the web. Built on click, so the
+    page stays small and nothing is sent to those sites until the candidate asks."""
+    item = _interview_or_404(interview_id)
+    builders = {"google": queries.google_calendar_url, "outlook": queries.outlook_calendar_url}
+    if provider not in builders:
+        abort(404)
+    title = _("Interview: %(round)s, %(title)s", round=item.round_name,
+              title=item.application.opening.title)
+    return redirect(builders[provider](item, title, _calendar_details(item)), 303)
+
+
 @bp.get("/portal/applications/<int:application_id>")
 def status(application_id: int) -> Any:
     """Where the process stands: the timeline, what happens next and by when."""
@@ -258,6 +272,16 @@ def guide(platform_key: str) -> Any:
     return render_template("candidate/guide.html", platform=platform, platforms=PLATFORMS,
                            troubleshooting=TROUBLESHOOTING,
                            back=safe_next(request.args.get("back"), url_for(".overview")))
+
+
+@bp.get("/portal/timezone")
+def timezone_form() -> Any:
+    """Choose the zone times are shown in (the browser's is used until the candidate
+    chooses)."""
+    candidate: Candidate = g.candidate
+    return render_template("candidate/timezone.html", zones=sorted(all_zones()),
+                           tz=candidate.timezone,
+                           back=safe_next(request.args.get("next"), url_for(".overview")))
 
 
 @bp.post("/portal/timezone")

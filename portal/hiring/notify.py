@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.accounts.models import User
 from portal.hiring.models import Application, Candidate, Interview, InterviewStatus
+from portal.i18n import force_locale
 from portal.links.services import issue_link, link_url
 from portal.messaging.calendar import interview_ics
 from portal.messaging.services import enqueue, render_email

@@ -8,12 +8,13 @@ closed, and dies at once when revoked.
 
 from __future__ import annotations
 
+import functools
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from portal.hiring.models import Application, Candidate
@@ -70,7 +71,10 @@ def process_window_open(
     return now < anchor + timedelta(days=settings.link_grace_days)
 
 
-def _window_query(link_id: int) -> Any:
+@functools.cache
+def _window_query() -> Any:
+    """Built once: this runs on every candidate request, and building a select with two
+    subqueries costs more than the database takes to answer it."""
     open_apps = (
         select(func.count(Application.id))
         .where(Application.candidate_id == MagicLink.candidate_id, Application.closed_at.is_(None))
@@ -84,7 +88,7 @@ def _window_query(link_id: int) -> Any:
     return (
         select(MagicLink, Candidate, open_apps, last_closed)
         .join(Candidate, Candidate.id == MagicLink.candidate_id)
-        .where(MagicLink.id == link_id)
+        .where(MagicLink.id == bindparam("link_id"))
     )
 
 
@@ -93,15 +97,13 @@ def load_valid_link(
 ) -> tuple[MagicLink, Candidate]:
     """The link and its candidate, in one query, or LinkProblem. Used on every candidate
     request, so revocation takes effect at once."""
-    row = db.execute(_window_query(link_id)).first()
+    row = db.execute(_window_query(), {"link_id": link_id}).first()
     if row is None:
         raise LinkProblem("invalid")
     link, candidate, open_count, last_closed = row
     if link.revoked_at is not None:
         raise LinkProblem("revoked", candidate)
     if last_closed is not None and last_closed.tzinfo is None:
-        from datetime import UTC
-
         last_closed = last_closed.replace(tzinfo=UTC)
     if not process_window_open(settings, bool(open_count), last_closed, link.issued_at):
         raise LinkProblem("expired", candidate)

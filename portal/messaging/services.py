@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import render_template
-from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.i18n import force_locale
 from portal.messaging.models import MessageStatus, OutboxMessage
 from portal.timeutil import utcnow
 

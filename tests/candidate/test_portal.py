@@ -73,7 +73,14 @@ def test_interview_page_has_everything_a_candidate_needs(signed_in, world):
     assert "Maria Manager" in page
     assert "You meet the team." in page and "Think of a project you liked." in page
     assert interview.meeting_url in page
-    assert "calendar.google.com" in page and "outlook.live.com" in page
+    google = signed_in.get(f"/portal/interviews/{interview.id}/calendar/google")
+    assert google.status_code == 303
+    assert google.headers["Location"].startswith("https://calendar.google.com/calendar/render?")
+    assert interview.uid not in google.headers["Location"]
+    outlook = signed_in.get(f"/portal/interviews/{interview.id}/calendar/outlook")
+    assert outlook.headers["Location"].startswith("https://outlook.live.com/calendar/0/")
+    assert signed_in.get(f"/portal/interviews/{interview.id}/calendar/yahoo").status_code == 404
+    assert f"/portal/interviews/{interview.id}/calendar/google" in page
     assert f"/portal/interviews/{interview.id}/calendar.ics" in page
     assert "/portal/guides/zoom" in page
     assert "Stockholm time" in page
@@ -167,6 +174,8 @@ def test_browser_zone_is_stored_unless_the_candidate_chose_one(signed_in, world,
     assert response.status_code == 204 and response.headers["HX-Refresh"] == "true"
     page = signed_in.get(f"/portal/interviews/{world['mine'].id}").text
     assert "New York time" in page
+    chooser = signed_in.get("/portal/timezone?next=/portal/").text
+    assert '<option value="Asia/Tokyo"' in chooser and 'value="/portal/"' in chooser
     signed_in.post("/portal/timezone", data={"timezone": "Asia/Tokyo", "source": "candidate",
                                              "csrf_token": token})
     signed_in.post("/portal/timezone", data={"timezone": "Europe/London", "source": "browser"},
