@@ -153,7 +153,8 @@ def measure(label: str, database_url: str, others: int, seconds: int) -> list[tu
     token, interview_id = seed(database_url, others)
     port = free_port()
     server = subprocess.Popen(
-        [*PIN_SERVER, str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", str(ROOT / "bench" / "gunicorn.bench.py"),
+        [*PIN_SERVER, str(ROOT / ".venv" / "bin" / "gunicorn"),
+         "-c", str(ROOT / "bench" / "gunicorn.bench.py"),
          "-b", f"127.0.0.1:{port}", "portal:create_app()"],
         cwd=ROOT, env=app_env(database_url))
     try:
