@@ -7,6 +7,17 @@ from typing import Any
 
 from wtforms.fields.choices import SelectChoice
 
+MAX_ID = 2**31 - 1  # PostgreSQL's INTEGER; a larger number cannot name a row
+
+
+def coerce_id(value: object) -> int:
+    """A database id from a form: a whole number that fits the column, or ValueError
+    (WTForms turns that into a field error instead of a failed query)."""
+    number = int(str(value))
+    if not 0 < number <= MAX_ID:
+        raise ValueError("not an id")
+    return number
+
 
 def choices(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
     """(value, label) pairs as WTForms select choices."""

@@ -28,6 +28,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from werkzeug.exceptions import BadRequest, Forbidden, HTTPException, NotFound
+from werkzeug.routing import IntegerConverter
 
 from portal import errors
 from portal.extensions import csrf, db, limiter
@@ -228,6 +229,15 @@ class RedactTokens(logging.Filter):
         if isinstance(record.msg, str):
             record.msg = self.pattern.sub(r"/\1/[redacted]", record.msg)
         return True
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in every route: only numbers that can be a row id match, so a huge
+    number is a 404, not an overflow deep in the database driver."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def init_app(app: Flask) -> None:

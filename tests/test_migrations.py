@@ -59,3 +59,30 @@ def test_head_matches_models_and_every_step_goes_up_and_down(empty_url):
         tables = set(inspect(db.engine).get_table_names())
         assert {"candidate", "interview", "magic_link", "outbox_message"} <= tables
         db.engine.dispose()
+
+
+def test_links_issued_before_expiry_existed_get_one(empty_url):
+    """The expiry migration fills the new column for rows that were already there."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    app = make_app(empty_url)
+    with app.app_context():
+        upgrade(revision="8e86bf2642fd")
+        issued = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO candidate (id, name, email, phone, language, timezone, "
+                "timezone_source, created_at) VALUES (1, 'A', 'a@example.com', '', 'sv', "
+                "'Europe/Stockholm', 'recruiter', :t)"), {"t": issued})
+            conn.execute(text(
+                "INSERT INTO magic_link (id, candidate_id, purpose, nonce, issued_at, use_count)"
+                " VALUES (1, 1, 'candidate', 'n', :t, 0)"), {"t": issued})
+        upgrade()
+        from portal.links.models import MagicLink
+
+        link = db.session.get(MagicLink, 1)
+        assert (link.expires_at - link.issued_at).days == 400
+        db.session.remove()
+        db.engine.dispose()

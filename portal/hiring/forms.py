@@ -18,7 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.forms import choices
+from portal.forms import choices, coerce_id
 
 LANGUAGE_CHOICES = [("sv", _l("Swedish")), ("en", _l("English"))]
 
@@ -52,11 +52,11 @@ class CandidateForm(FlaskForm):
 
 
 class ApplicationForm(FlaskForm):
-    opening_id = SelectField(_l("Opening"), coerce=int, validate_choice=False)
+    opening_id = SelectField(_l("Opening"), coerce=coerce_id, validate_choice=False)
 
 
 class MoveForm(FlaskForm):
-    stage_id = SelectField(_l("Stage"), coerce=int, validate_choice=False)
+    stage_id = SelectField(_l("Stage"), coerce=coerce_id, validate_choice=False)
     next_step_by = DateField(_l("Next step by"), validators=[Optional()])
 
 
@@ -73,7 +73,7 @@ class InterviewForm(FlaskForm):
     meeting_url = StringField(_l("Meeting link"), validators=[Optional(), Length(max=1000)])
     create_jitsi_room = BooleanField(_l("Create a private Jitsi Meet room for me"))
     interviewer_ids = SelectMultipleField(
-        _l("Interviewers"), coerce=int, validate_choice=False,
+        _l("Interviewers"), coerce=coerce_id, validate_choice=False,
         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     what_to_expect = TextAreaField(
         _l("What to expect (who they meet, agenda, length, what happens after)"),

@@ -26,6 +26,8 @@ class MagicLink(db.Model):
     # onto a new row that reuses the id.
     nonce: Mapped[str] = mapped_column(String(32))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The hard end of the link's life; the candidate's process may end it sooner.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     use_count: Mapped[int] = mapped_column(default=0)

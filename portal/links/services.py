@@ -44,8 +44,10 @@ def _serializer(settings: Settings, purpose: str) -> URLSafeTimedSerializer:
 
 def issue_link(db: Session, settings: Settings, candidate: Candidate) -> tuple[MagicLink, str]:
     """Create a link row for ``candidate`` and return it with its signed token."""
+    now = utcnow()
     link = MagicLink(candidate=candidate, purpose=PURPOSE_CANDIDATE,
-                     nonce=secrets.token_urlsafe(12))
+                     nonce=secrets.token_urlsafe(12), issued_at=now,
+                     expires_at=now + timedelta(days=settings.link_max_age_days))
     db.add(link)
     db.flush()
     token = _serializer(settings, PURPOSE_CANDIDATE).dumps({"l": link.id, "n": link.nonce})
@@ -103,6 +105,8 @@ def load_valid_link(
     link, candidate, open_count, last_closed = row
     if link.revoked_at is not None:
         raise LinkProblem("revoked", candidate)
+    if link.expires_at <= utcnow():
+        raise LinkProblem("expired", candidate)
     if last_closed is not None and last_closed.tzinfo is None:
         last_closed = last_closed.replace(tzinfo=UTC)
     if not process_window_open(settings, bool(open_count), last_closed, link.issued_at):

@@ -3,9 +3,20 @@ the mailbox where a new user reads the candidate's email and clicks its link."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -34,17 +45,28 @@ def outbox() -> Any:
                            status=status)
 
 
+TOKEN = re.compile(r"/c/[A-Za-z0-9_\-\.]{16,}")
+
+
+def _shown_body(text: str) -> str:
+    """In production a sign-in link in a sent email is the candidate's key: staff see that
+    one was sent, not the link. The demo mailbox shows it, so a new user can click it."""
+    if current_app.config["PORTAL"].mail_backend == "database":
+        return text
+    return TOKEN.sub("/c/[…]", text)
+
+
 @bp.get("/<int:message_id>")
 def message(message_id: int) -> Any:
     item = db.get_or_404(OutboxMessage, message_id)
-    return render_template("staff/message.html", message=item)
+    return render_template("staff/message.html", message=item, body=_shown_body(item.text_body))
 
 
 @bp.get("/<int:message_id>/html")
 def message_html(message_id: int) -> Response:
     """The HTML version exactly as sent, under a policy that runs nothing."""
     item = db.get_or_404(OutboxMessage, message_id)
-    response = Response(item.html_body, mimetype="text/html")
+    response = Response(_shown_body(item.html_body), mimetype="text/html")
     response.headers["Content-Security-Policy"] = HTML_CSP
     return response
 

@@ -265,6 +265,7 @@ def test_interviewer_sees_only_their_interviews(app, ctx, recruiter):
     "/staff/candidates/abc", "/staff/candidates/99999", "/staff/openings/99999",
     "/staff/interviews/99999/edit", "/staff/applications/99999/interviews/new",
     "/staff/outbox/99999", "/staff/stages/99999", "/staff/candidates?q=%00%27%22",
+    "/staff/candidates/99999999999999999999", "/portal/interviews/99999999999999999999",
 ])
 def test_unknown_ids_and_junk_never_500(client, recruiter, path):
     assert client.get(path).status_code in (200, 400, 404)

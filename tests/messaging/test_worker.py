@@ -129,3 +129,20 @@ def test_worker_cli_once(app, ctx, invited, smtp_server):
     assert result.exit_code == 0, result.output
     assert "sent 2" in result.output
     assert len(smtp_server.messages) == 2
+
+
+def test_staff_see_sign_in_links_only_in_the_demo_mailbox(app, ctx, invited, client, login):
+    UserFactory(email="rec@example.com", role="recruiter")
+    ctx.commit()
+    login("rec@example.com", PASSWORD)
+    message = ctx.scalar(select(OutboxMessage).where(OutboxMessage.kind == "candidate_invitation"))
+    token = message.text_body.split("/c/")[1].split()[0].split("?")[0]
+    assert token in client.get(f"/staff/outbox/{message.id}").text  # demo: clickable
+    before = app.config["PORTAL"]
+    app.config["PORTAL"] = replace(before, mail_backend="smtp")
+    try:
+        for path in (f"/staff/outbox/{message.id}", f"/staff/outbox/{message.id}/html"):
+            page = client.get(path).text
+            assert token not in page and "/c/[…]" in page
+    finally:
+        app.config["PORTAL"] = before
