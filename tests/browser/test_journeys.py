@@ -135,3 +135,32 @@ def test_tampered_and_expired_links_offer_a_fresh_one(ctx, browser: Browser, liv
     page.get_by_role("button", name="Send me a new link").click()
     expect(page.get_by_role("status")).to_contain_text("a new link is on its way")
     context.close()
+
+
+def test_another_candidates_interview_and_a_form_without_csrf(ctx, browser: Browser,
+                                                              live_server, settings):
+    recruiter = UserFactory(role="recruiter")
+    from tests.factories import make_interview
+
+    mine = make_interview(recruiter, make_application(recruiter, CandidateFactory()))
+    theirs = make_interview(recruiter, make_application(recruiter, CandidateFactory()))
+    _l, token = issue_link(ctx, settings, mine.application.candidate)
+    ctx.commit()
+    context = browser.new_context(locale="en-GB", timezone_id="Europe/Stockholm")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/c/{token}")
+    response = page.goto(f"{live_server.url}/portal/interviews/{theirs.id}")
+    assert response.status == 404
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+
+    page.goto(f"{live_server.url}/portal/interviews/{mine.id}")
+    page.get_by_text("I need another time").click()
+    page.locator("details.reschedule input[name=csrf_token]").evaluate("e => e.remove()")
+    page.get_by_label("Which days and times suit you better?").fill("Fridays")
+    page.evaluate("document.querySelector('details.reschedule form')"
+                  ".removeAttribute('hx-post'); htmx.process(document.body)")
+    page.get_by_role("button", name="Ask for another time").click()
+    expect(page.get_by_role("heading", name="The form had expired")).to_be_visible()
+    context.close()
+    ctx.expire_all()
+    assert ctx.get(Interview, mine.id).response == "none"
