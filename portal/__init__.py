@@ -68,6 +68,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from portal.candidate.views import bp as candidate_bp
     from portal.hiring.views import bp as hiring_bp
     from portal.messaging.views import bp as messaging_bp
+    from portal.techcheck.views import bp as techcheck_bp
 
     web.init_app(app)
     from portal import i18n
@@ -77,6 +78,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(hiring_bp)
     app.register_blueprint(messaging_bp)
     app.register_blueprint(candidate_bp)
+    app.register_blueprint(techcheck_bp)
 
     from portal import cli
 

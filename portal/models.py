@@ -4,8 +4,9 @@ from portal.accounts.models import StaffSession, User
 from portal.hiring.models import Application, Candidate, Interview, Opening, Stage
 from portal.links.models import MagicLink
 from portal.messaging.models import OutboxMessage
+from portal.techcheck.models import TechCheckResult
 
 __all__ = [
     "Application", "Candidate", "Interview", "MagicLink", "Opening", "OutboxMessage",
-    "StaffSession", "Stage", "User",
+    "StaffSession", "Stage", "TechCheckResult", "User",
 ]

@@ -56,6 +56,7 @@ class Settings:
     jitsi_base_url: str = "https://meet.jit.si"
     ratelimit_storage_uri: str = "memory://"
     worker_in_process: bool = False
+    stun_url: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -123,4 +124,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         jitsi_base_url=env.get("JITSI_BASE_URL", "https://meet.jit.si").rstrip("/"),
         ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI", "memory://"),
         worker_in_process=_bool(env.get("WORKER_IN_PROCESS"), default=False),
+        stun_url=env.get("STUN_URL", "").strip(),
     )

@@ -209,7 +209,10 @@ def _handle_csrf(exc: CSRFError) -> Any:
 
 def _refuse_nul_bytes() -> None:
     """No text field ever holds a NUL; PostgreSQL would refuse it deep inside a query."""
-    for values in (request.args, request.form):
+    sources = [request.args]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        sources.append(request.form)  # other bodies (uploads, JSON) are not forms
+    for values in sources:
         for value in values.values():
             if "\x00" in value:
                 raise BadRequest()

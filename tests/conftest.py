@@ -227,14 +227,45 @@ def live_server(app: Flask) -> Iterator[LiveServer]:
     server.stop()
 
 
+def speech_like_wav(path: Any) -> Any:
+    """A 3 s loop for the fake microphone: 1 s of faint room noise, then 2 s of a tone at
+    about -20 dBFS, so a level check sees both a background and a voice."""
+    import math
+    import random
+    import struct
+    import wave
+
+    rate = 48000
+    rng = random.Random(7)
+    frames = bytearray()
+    for i in range(rate * 3):
+        if i < rate:
+            value = rng.uniform(-1, 1) * 0.0003
+        else:
+            value = 0.1 * math.sin(2 * math.pi * 220 * i / rate)
+        frames += struct.pack("<h", int(value * 32767))
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(bytes(frames))
+    return path
+
+
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any],
+                             tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Debian's Chromium, never a downloaded one."""
     if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
         _unavailable(f"Chromium at {CHROMIUM}")
+    voice = speech_like_wav(tmp_path_factory.mktemp("media") / "voice.wav")
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
         "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"],
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 # A fake camera (30 fps) and microphone; permission is still asked, so
+                 # tests grant or withhold it per context.
+                 "--use-fake-device-for-media-stream=fps=30",
+                 f"--use-file-for-fake-audio-capture={voice}"],
     }

@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.candidate import queries
-from portal.candidate.auth import load_current_candidate, sign_in, sign_out
+from portal.candidate.auth import require_candidate, sign_in, sign_out
 from portal.candidate.forms import NewLinkForm, ResponseForm, TimezoneForm
 from portal.errors import DomainError
 from portal.extensions import db, limiter
@@ -48,15 +48,7 @@ def _require_candidate() -> Any:
     """Deny by default."""
     if request.endpoint in PUBLIC:
         return None
-    if request.method == "GET" and db.engine.dialect.name == "postgresql":
-        # Candidate pages only read: without a transaction there is no BEGIN and no
-        # ROLLBACK round trip to PostgreSQL, which was most of a page's database time.
-        # (SQLite has no round trips; switching its mode costs a PRAGMA instead.)
-        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    if load_current_candidate() is None:
-        reason = g.get("link_problem")
-        return redirect(url_for("candidate.link_problem", reason=reason or "signed-out"))
-    return None
+    return require_candidate()
 
 
 @bp.context_processor

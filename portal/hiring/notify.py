@@ -45,7 +45,7 @@ def _ics(settings: Settings, interview: Interview, method: str, lang: str) -> st
 
 
 def queue_candidate_email(
-    db: Session, settings: Settings, interview: Interview, kind: str
+    db: Session, settings: Settings, interview: Interview, kind: str, checked: bool = True
 ) -> None:
     """One email to the candidate with a fresh sign-in link to the interview page."""
     candidate: Candidate = interview.application.candidate
@@ -67,6 +67,7 @@ def queue_candidate_email(
     text, html = render_email(
         f"candidate_{kind}", lang, candidate=candidate, interview=interview, link=url,
         platform=platform, tz=candidate.timezone, opening=interview.application.opening,
+        checked=checked,
     )
     method = _METHODS[kind]
     enqueue(db, kind=f"candidate_{kind}", to_email=candidate.email, to_name=candidate.name,
@@ -154,8 +155,11 @@ def queue_due_reminders(db: Session, settings: Settings) -> int:
     if db.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=Interview)
     count = 0
+    from portal.techcheck.services import has_passed
+
     for interview in db.scalars(query):
-        queue_candidate_email(db, settings, interview, "reminder")
+        checked = has_passed(db, interview.application.candidate_id)
+        queue_candidate_email(db, settings, interview, "reminder", checked=checked)
         interview.reminder_sent_at = now
         count += 1
     return count

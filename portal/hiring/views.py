@@ -31,6 +31,7 @@ from portal.links.services import revoke_all
 from portal.messaging.services import failed_count
 from portal.platforms.links import InvalidMeetingLink, new_jitsi_room_link, validate_meeting_link
 from portal.platforms.registry import platform_choices
+from portal.techcheck import services as techcheck
 from portal.timeutil import all_zones, is_valid_zone, utcnow, zone
 from portal.web import is_htmx_target
 
@@ -64,8 +65,11 @@ def dashboard() -> Any:
     todays = [i for i in interviews if i.starts_at.astimezone(zone(tz)).date() == today]
     later = [i for i in interviews if i not in todays]
     attention = [i for i in interviews if i.response == "reschedule"]
+    unchecked_ids = {i.id for i in techcheck.unchecked_soon(db.session)}
+    unchecked = [i for i in interviews if i.id in unchecked_ids]
     return render_template(
         "staff/dashboard.html", todays=todays, later=later, attention=attention, tz=tz,
+        unchecked=unchecked,
         failed=failed_count(db.session) if current_user.can_manage_hiring else 0,
     )
 
@@ -269,9 +273,11 @@ def candidate(candidate_id: int) -> Any:
     add_form = ApplicationForm()
     add_form.opening_id.choices = choices(
         (o.id, o.title) for o in _open_openings() if o.id not in taken)
+    latest = techcheck.latest_by_candidate(db.session, [person.id]).get(person.id)
     return render_template("staff/candidate.html", candidate=person, links=links,
                            add_form=add_form, move_form=MoveForm(),
-                           tz=_settings().default_timezone, now=utcnow())
+                           tz=_settings().default_timezone, now=utcnow(), techcheck=latest,
+                           techcheck_report=techcheck.report_of(latest) if latest else None)
 
 
 @bp.post("/candidates/<int:candidate_id>/applications")

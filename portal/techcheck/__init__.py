@@ -1,0 +1,1 @@
+"""The browser tech check: measurements in the candidate's browser, scoring here."""

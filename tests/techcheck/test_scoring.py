@@ -1,0 +1,136 @@
+"""Scoring on the server: every threshold edge, every device finding, and the verdict."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from portal.techcheck import thresholds as t
+from portal.techcheck.schema import problems
+from portal.techcheck.scoring import score, score_camera, score_microphone, score_network
+
+GOOD = {
+    "schema": 1, "interview_id": None,
+    "browser": {"name": "chrome", "version": "156", "os": "Linux", "mobile": False,
+                "in_app": False, "secure_context": True, "get_user_media": True,
+                "peer_connection": True, "audio_context": True, "set_sink_id": True},
+    "devices": {"cameras": 1, "microphones": 1, "speakers": 1},
+    "camera": {"error": None, "width": 1280, "height": 720, "fps": 30, "frames": 150,
+               "black_share": 0, "frozen_share": 0, "luma": 120, "first_frame_ms": 300},
+    "microphone": {"error": None, "speech_dbfs": -20, "background_dbfs": -70,
+                   "clip_share": 0, "flat": False},
+    "speakers": {"answered": True, "correct": True, "sink_selectable": True},
+    "network": {"rtt_ms": 20, "jitter_ms": 2, "download_mbps": 50, "upload_mbps": 20,
+                "loaded_latency_ms": 10, "failed_requests": 0, "bytes_down": 1,
+                "bytes_up": 1, "seconds": 8},
+    "stun": {"status": "skipped"},
+}
+
+
+def with_(**changes):
+    payload = copy.deepcopy(GOOD)
+    for path, value in changes.items():
+        section, key = path.split("__")
+        payload[section][key] = value
+    return payload
+
+
+# (metric, value, expected status) at and around every edge of the HD table
+EDGES = [
+    ("download_mbps", 4.0, "good"), ("download_mbps", 3.99, "ok"), ("download_mbps", 1.5, "ok"),
+    ("download_mbps", 1.49, "warn"), ("download_mbps", 0.6, "warn"),
+    ("download_mbps", 0.59, "fail"),
+    ("upload_mbps", 3.2, "good"), ("upload_mbps", 3.19, "ok"), ("upload_mbps", 1.2, "ok"),
+    ("upload_mbps", 1.19, "warn"), ("upload_mbps", 0.6, "warn"), ("upload_mbps", 0.59, "fail"),
+    ("rtt_ms", 100, "good"), ("rtt_ms", 100.1, "ok"), ("rtt_ms", 250, "ok"),
+    ("rtt_ms", 250.1, "warn"), ("rtt_ms", 400, "warn"), ("rtt_ms", 400.1, "fail"),
+    ("jitter_ms", 15, "good"), ("jitter_ms", 15.1, "ok"), ("jitter_ms", 30, "ok"),
+    ("jitter_ms", 30.1, "warn"), ("jitter_ms", 60, "warn"), ("jitter_ms", 60.1, "fail"),
+    ("loaded_latency_ms", 50, "good"), ("loaded_latency_ms", 50.1, "ok"),
+    ("loaded_latency_ms", 150, "ok"), ("loaded_latency_ms", 150.1, "warn"),
+    ("loaded_latency_ms", 300, "warn"), ("loaded_latency_ms", 300.1, "fail"),
+]
+
+
+@pytest.mark.parametrize(("metric", "value", "expected"), EDGES)
+def test_network_threshold_edges(metric, value, expected):
+    assert t.HD_1ON1[metric].status(value) == expected
+    checks = {c.key: c for c in score_network({**GOOD["network"], metric: value}, "zoom")}
+    assert checks[metric].status == expected
+    assert checks[metric].code == f"{metric}_{expected}"
+
+
+@pytest.mark.parametrize(("changes", "code", "status"), [
+    ({"camera__error": "NotAllowedError"}, "camera_blocked", "fail"),
+    ({"camera__error": "NotFoundError"}, "camera_missing", "fail"),
+    ({"camera__error": "NotReadableError"}, "camera_busy", "fail"),
+    ({"camera__error": "OverconstrainedError"}, "camera_resolution", "fail"),
+    ({"camera__frames": 0}, "camera_no_frames", "fail"),
+    ({"camera__first_frame_ms": 3001}, "camera_no_frames", "fail"),
+    ({"camera__first_frame_ms": 3000}, "camera_ok", "good"),
+    ({"camera__black_share": 0.34}, "camera_black", "fail"),
+    ({"camera__black_share": 0.33}, "camera_ok", "good"),
+    ({"camera__frozen_share": 0.34}, "camera_frozen", "fail"),
+    ({"camera__width": 640, "camera__height": 480}, "camera_low_resolution", "warn"),
+    ({"camera__fps": 23.9}, "camera_low_fps", "warn"),
+    ({"camera__fps": 24}, "camera_ok", "good"),
+    ({"camera__luma": 39}, "camera_dark", "warn"),
+])
+def test_camera_findings(changes, code, status):
+    check = score_camera(with_(**changes)["camera"])
+    assert (check.code, check.status) == (code, status)
+
+
+@pytest.mark.parametrize(("changes", "code", "status"), [
+    ({"microphone__error": "NotAllowedError"}, "mic_blocked", "fail"),
+    ({"microphone__error": "NotFoundError"}, "mic_missing", "fail"),
+    ({"microphone__flat": True}, "mic_flat", "fail"),
+    ({"microphone__speech_dbfs": -60.1}, "mic_silent", "fail"),
+    ({"microphone__speech_dbfs": -60}, "mic_quiet", "warn"),
+    ({"microphone__speech_dbfs": -40.1}, "mic_quiet", "warn"),
+    ({"microphone__speech_dbfs": -40, "microphone__background_dbfs": -80}, "mic_ok", "good"),
+    ({"microphone__background_dbfs": -34.9}, "mic_noisy", "warn"),
+    ({"microphone__background_dbfs": -35}, "mic_ok", "good"),
+    ({"microphone__clip_share": 0.0011}, "mic_clipping", "warn"),
+])
+def test_microphone_findings(changes, code, status):
+    check = score_microphone(with_(**changes)["microphone"])
+    assert (check.code, check.status) == (code, status)
+
+
+@pytest.mark.parametrize(("changes", "verdict"), [
+    ({}, "ready"),
+    ({"network__download_mbps": 2.0}, "ready"),          # ok still counts as ready
+    ({"network__download_mbps": 1.0}, "warnings"),
+    ({"speakers__answered": False}, "warnings"),
+    ({"speakers__correct": False}, "not_ready"),
+    ({"browser__in_app": True}, "not_ready"),
+    ({"browser__secure_context": False}, "not_ready"),
+    ({"stun__status": "blocked"}, "warnings"),
+])
+def test_verdict_is_the_worst_finding(changes, verdict):
+    assert score(with_(**changes)).verdict == verdict
+
+
+def test_teams_in_firefox_gets_a_warning_other_platforms_do_not():
+    firefox = with_(browser__name="firefox")
+    assert score(firefox, "teams").verdict == "warnings"
+    assert score(firefox, "zoom").verdict == "ready"
+
+
+def test_missing_network_is_not_ready():
+    payload = copy.deepcopy(GOOD)
+    payload["network"] = None
+    assert score(payload).verdict == "not_ready"
+
+
+def test_schema_accepts_a_full_result_and_names_what_is_wrong():
+    assert problems(GOOD) == []
+    bad = copy.deepcopy(GOOD)
+    bad["camera"]["fps"] = "fast"
+    bad["extra"] = 1
+    found = problems(bad)
+    assert any("camera/fps" in p for p in found)
+    assert any("extra" in p for p in found)
+    assert problems([]) and problems({"schema": 2})
