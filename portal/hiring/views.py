@@ -89,14 +89,18 @@ def openings() -> Any:
     return render_template("staff/openings.html", rows=rows)
 
 
+def _opening_data(form: OpeningForm) -> services.OpeningData:
+    return services.OpeningData(
+        title=form.title.data or "", team=form.team.data or "",
+        description=form.description.data or "", language=form.language.data or "sv")
+
+
 @bp.route("/openings/new", methods=["GET", "POST"])
 def new_opening() -> Any:
     _manager()
     form = OpeningForm()
     if form.validate_on_submit():
-        opening = services.create_opening(db.session, current_user, services.OpeningData(
-            title=form.title.data or "", team=form.team.data or "",
-            description=form.description.data or "", language=form.language.data or "sv"))
+        opening = services.create_opening(db.session, current_user, _opening_data(form))
         db.session.commit()
         flash(_("Opening created."), "success")
         return redirect(url_for(".pipeline", opening_id=opening.id), 303)
@@ -109,9 +113,7 @@ def edit_opening(opening_id: int) -> Any:
     opening = services.get_opening(db.session, current_user, opening_id)
     form = OpeningForm(obj=opening)
     if form.validate_on_submit():
-        services.update_opening(db.session, current_user, opening, services.OpeningData(
-            title=form.title.data or "", team=form.team.data or "",
-            description=form.description.data or "", language=form.language.data or "sv"))
+        services.update_opening(db.session, current_user, opening, _opening_data(form))
         db.session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for(".pipeline", opening_id=opening.id), 303)

@@ -15,6 +15,9 @@ _PLATFORM_BROWSERS = {
     "teams": {"chrome", "edge", "safari"},  # Firefox: audio by phone only, no video
 }
 _KNOWN_BROWSERS = {"chrome", "edge", "firefox", "safari", "opera", "samsung"}
+# Oldest versions the platforms' guest pages document (Jitsi's list is the strictest
+# published one: Chrome 72, Firefox 68, Safari 14, Edge 79).
+_MIN_VERSION = {"chrome": 72, "firefox": 68, "safari": 14, "edge": 79}
 
 
 @dataclass
@@ -57,6 +60,9 @@ def score_browser(b: dict[str, Any], platform: str | None) -> Check:
         return Check("browser", "warn", "browser_platform_unsupported")
     if name not in _KNOWN_BROWSERS:
         return Check("browser", "warn", "browser_unknown")
+    version = b.get("version") or ""
+    if version.isdigit() and int(version) < _MIN_VERSION.get(name, 0):
+        return Check("browser", "warn", "browser_old", int(version))
     return Check("browser", "good", "browser_ok")
 
 
@@ -119,6 +125,8 @@ def score_speakers(s: dict[str, Any]) -> Check:
         return Check("speakers", "warn", "speakers_skipped")
     if not s.get("correct"):
         return Check("speakers", "fail", "speakers_wrong")
+    if s.get("sink_selectable") is False:
+        return Check("speakers", "good", "speakers_ok_no_choice")
     return Check("speakers", "good", "speakers_ok")
 
 

@@ -137,7 +137,9 @@
         recorder.ondataavailable = function (e) { if (e.data.size) chunks.push(e.data); };
         recorder.start();
       } catch (e) { recorder = null; }
-      show("tc-mic-prompt");
+      // A quiet moment first (the background), then the sentence (the voice).
+      show("tc-mic-quiet");
+      setTimeout(function () { $("tc-mic-quiet").hidden = true; show("tc-mic-prompt"); }, 1500);
       var meter = $("tc-mic-level");
       return new Promise(function (resolve) {
         var timer = setInterval(function () {

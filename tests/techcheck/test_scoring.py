@@ -119,6 +119,21 @@ def test_teams_in_firefox_gets_a_warning_other_platforms_do_not():
     assert score(firefox, "zoom").verdict == "ready"
 
 
+@pytest.mark.parametrize(("name", "version", "code"), [
+    ("chrome", "71", "browser_old"), ("chrome", "72", "browser_ok"),
+    ("safari", "13", "browser_old"), ("safari", "14", "browser_ok"),
+    ("firefox", "67", "browser_old"), ("edge", "", "browser_ok"),
+])
+def test_browser_versions(name, version, code):
+    report = score(with_(browser__name=name, browser__version=version), "jitsi")
+    assert report.checks[0].code == code
+
+
+def test_speakers_without_output_choice_still_pass_with_a_note():
+    check = score(with_(speakers__sink_selectable=False)).checks[3]
+    assert (check.key, check.status, check.code) == ("speakers", "good", "speakers_ok_no_choice")
+
+
 def test_missing_network_is_not_ready():
     payload = copy.deepcopy(GOOD)
     payload["network"] = None
