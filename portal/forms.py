@@ -19,6 +19,11 @@ def coerce_id(value: object) -> int:
     return number
 
 
+def optional_id(value: object) -> int | None:
+    """Like ``coerce_id``, but an empty choice means none."""
+    return None if value in ("", None, "None") else coerce_id(value)
+
+
 def choices(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
     """(value, label) pairs as WTForms select choices."""
     return [SelectChoice(value=value, label=label) for value, label in pairs]

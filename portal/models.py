@@ -1,12 +1,20 @@
 """Imports every model module so the metadata knows every table (Alembic, create_all)."""
 
 from portal.accounts.models import StaffSession, User
+from portal.feedback.models import (
+    InterviewKit,
+    KitCompetency,
+    Scorecard,
+    ScorecardAmendment,
+    ScorecardRating,
+)
 from portal.hiring.models import Application, Candidate, Interview, Opening, Stage
 from portal.links.models import MagicLink
 from portal.messaging.models import OutboxMessage
 from portal.techcheck.models import TechCheckResult
 
 __all__ = [
+    "InterviewKit", "KitCompetency", "Scorecard", "ScorecardAmendment", "ScorecardRating",
     "Application", "Candidate", "Interview", "MagicLink", "Opening", "OutboxMessage",
     "StaffSession", "Stage", "TechCheckResult", "User",
 ]

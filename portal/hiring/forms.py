@@ -18,7 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.forms import choices, coerce_id
+from portal.forms import choices, coerce_id, optional_id
 
 LANGUAGE_CHOICES = [("sv", _l("Swedish")), ("en", _l("English"))]
 
@@ -75,6 +75,8 @@ class InterviewForm(FlaskForm):
     interviewer_ids = SelectMultipleField(
         _l("Interviewers"), coerce=coerce_id, validate_choice=False,
         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    kit_id = SelectField(_l("Interview kit (questions and scorecard)"), coerce=optional_id,
+                         validate_choice=False)
     what_to_expect = TextAreaField(
         _l("What to expect (who they meet, agenda, length, what happens after)"),
         validators=[Optional(), Length(max=5000)])

@@ -33,6 +33,10 @@ class Opening(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     language: Mapped[str] = mapped_column(String(2), default="sv")
     archived: Mapped[bool] = mapped_column(default=False)
+    # Who may read scorecards: "after_submit" (an interviewer sees others' only after
+    # submitting their own), "always", or "managers" (admins and recruiters only).
+    feedback_visibility: Mapped[str] = mapped_column(String(20), default="after_submit",
+                                                     server_default="after_submit")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     stages: Mapped[list[Stage]] = relationship(
@@ -160,6 +164,7 @@ class Interview(db.Model):
     preparation: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default=InterviewStatus.SCHEDULED.value)
     uid: Mapped[str] = mapped_column(String(120), unique=True)
+    kit_id: Mapped[int | None] = mapped_column(ForeignKey("interview_kit.id"), index=True)
     sequence: Mapped[int] = mapped_column(default=0)
     invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

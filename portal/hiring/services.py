@@ -242,6 +242,7 @@ class InterviewData:
     what_to_expect: str
     preparation: str
     interviewer_ids: list[int]
+    kit_id: int | None = None
 
 
 def _apply_interview(db: Session, interview: Interview, data: InterviewData) -> None:
@@ -263,6 +264,18 @@ def _apply_interview(db: Session, interview: Interview, data: InterviewData) -> 
     interview.what_to_expect = data.what_to_expect.strip()
     interview.preparation = data.preparation.strip()
     interview.interviewers = interviewers
+    if data.kit_id != interview.kit_id:
+        from portal.feedback.models import InterviewKit, Scorecard
+
+        kit = db.get(InterviewKit, data.kit_id) if data.kit_id else None
+        opening_id = interview.application.opening_id if interview.application else None
+        if data.kit_id and (kit is None or kit.superseded or kit.opening_id != opening_id):
+            raise DomainError(_l("Choose a kit of this opening."), field="kit_id")
+        if interview.id and db.scalar(select(Scorecard.id).where(
+                Scorecard.interview_id == interview.id).limit(1)):
+            raise DomainError(_l("Scorecards have been started with the current kit; it can no "
+                                 "longer be changed."), field="kit_id")
+        interview.kit_id = data.kit_id
     interview.updated_at = utcnow()
 
 

@@ -67,9 +67,13 @@ def dashboard() -> Any:
     attention = [i for i in interviews if i.response == "reschedule"]
     unchecked_ids = {i.id for i in techcheck.unchecked_soon(db.session)}
     unchecked = [i for i in interviews if i.id in unchecked_ids]
+    from portal.feedback.services import missing_scorecards
+
+    missing = missing_scorecards(db.session) if current_user.can_manage_hiring else [
+        pair for pair in missing_scorecards(db.session) if pair[1].id == current_user.id]
     return render_template(
         "staff/dashboard.html", todays=todays, later=later, attention=attention, tz=tz,
-        unchecked=unchecked,
+        unchecked=unchecked, missing=missing,
         failed=failed_count(db.session) if current_user.can_manage_hiring else 0,
     )
 
@@ -276,10 +280,21 @@ def candidate(candidate_id: int) -> Any:
     add_form.opening_id.choices = choices(
         (o.id, o.title) for o in _open_openings() if o.id not in taken)
     latest = techcheck.latest_by_candidate(db.session, [person.id]).get(person.id)
+    from portal.feedback import services as fb
+    from portal.feedback.models import KitCompetency
+
+    interviews = [i for a in person.applications for i in a.interviews]
+    feedback = {i.id: fb.readable_scorecards(db.session, current_user, i) for i in interviews}
+    panel_names = {u.id: u.name for i in interviews for u in i.interviewers}
+    kit_ids = {i.kit_id for i in interviews if i.kit_id}
+    competency_names = {c.id: c.name for c in db.session.scalars(
+        select(KitCompetency).where(KitCompetency.kit_id.in_(kit_ids)))} if kit_ids else {}
     return render_template("staff/candidate.html", candidate=person, links=links,
                            add_form=add_form, move_form=MoveForm(),
                            tz=_settings().default_timezone, now=utcnow(), techcheck=latest,
-                           techcheck_report=techcheck.report_of(latest) if latest else None)
+                           techcheck_report=techcheck.report_of(latest) if latest else None,
+                           feedback=feedback, panel_names=panel_names,
+                           competency_names=competency_names)
 
 
 @bp.post("/candidates/<int:candidate_id>/applications")
@@ -326,7 +341,7 @@ def send_link(candidate_id: int) -> Any:
 # ---------------------------------------------------------------- interviews
 
 
-def _interview_form(interview: Interview | None = None) -> InterviewForm:
+def _interview_form(opening_id: int, interview: Interview | None = None) -> InterviewForm:
     tz = _settings().default_timezone
     form = InterviewForm()
     form.timezone.choices = choices(_zone_choices())
@@ -335,6 +350,11 @@ def _interview_form(interview: Interview | None = None) -> InterviewForm:
         select(User).where(User.active.is_(True)).order_by(User.name)).all()
     form.interviewer_ids.choices = choices(
         (u.id, f"{u.name} ({u.email})") for u in interviewers)
+    from portal.feedback.services import current_kits
+
+    kits = current_kits(db.session, opening_id)
+    form.kit_id.choices = choices([("", _("No kit")), *((k.id, f"{k.name} (v{k.version})")
+                                                          for k in kits)])
     if not form.is_submitted():
         form.timezone.data = tz
         if interview is not None:
@@ -347,6 +367,9 @@ def _interview_form(interview: Interview | None = None) -> InterviewForm:
             form.interviewer_ids.data = [u.id for u in interview.interviewers]
             form.what_to_expect.data = interview.what_to_expect
             form.preparation.data = interview.preparation
+            form.kit_id.data = interview.kit_id
+        elif kits:
+            form.kit_id.data = kits[0].id
     return form
 
 
@@ -383,7 +406,8 @@ def _interview_data(form: InterviewForm) -> services.InterviewData | None:
         round_name=form.round_name.data or "", starts_at=starts,
         duration_minutes=form.duration_minutes.data or 45, platform=form.platform.data or "",
         meeting_url=url, what_to_expect=form.what_to_expect.data or "",
-        preparation=form.preparation.data or "", interviewer_ids=form.interviewer_ids.data or [])
+        preparation=form.preparation.data or "", interviewer_ids=form.interviewer_ids.data or [],
+        kit_id=form.kit_id.data)
 
 
 @bp.route("/applications/<int:application_id>/interviews/new", methods=["GET", "POST"])
@@ -391,7 +415,7 @@ def new_interview(application_id: int) -> Any:
     """Schedule an interview; optionally send the invitation in the same step."""
     _manager()
     application = services.get_application(db.session, current_user, application_id)
-    form = _interview_form()
+    form = _interview_form(application.opening_id)
     if form.is_submitted():
         data = _interview_data(form)
         if data is not None:
@@ -418,7 +442,7 @@ def edit_interview(interview_id: int) -> Any:
     """Change an interview; everyone already invited gets an update."""
     _manager()
     item = services.get_interview(db.session, current_user, interview_id)
-    form = _interview_form(item)
+    form = _interview_form(item.application.opening_id, item)
     if form.is_submitted():
         data = _interview_data(form)
         if data is not None:

@@ -144,12 +144,13 @@ def deliver_due(db: Session, settings: Settings, report: RunReport) -> int:
 def run_once(app: Flask) -> RunReport:
     """One pass: queue due reminders, then deliver everything that is due."""
     from portal.extensions import db
-    from portal.hiring.notify import queue_due_reminders
+    from portal.hiring.notify import queue_due_reminders, queue_scorecard_reminders
 
     report = RunReport()
     settings: Settings = app.config["PORTAL"]
     with app.app_context():
         report.reminders = queue_due_reminders(db.session, settings)
+        report.reminders += queue_scorecard_reminders(db.session, settings)
         db.session.commit()
         deliver_due(db.session, settings, report)
         db.session.remove()

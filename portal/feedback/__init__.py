@@ -1,0 +1,1 @@
+"""Structured interviews: interview kits, independent scorecards, comparison."""

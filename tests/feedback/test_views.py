@@ -1,0 +1,126 @@
+"""Kits, scorecards and the comparison through the back office."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from portal.feedback import services as fb
+from portal.feedback.models import InterviewKit, Scorecard
+from tests.conftest import csrf_from
+from tests.factories import (
+    PASSWORD,
+    CandidateFactory,
+    UserFactory,
+    make_application,
+    make_interview,
+)
+
+
+@pytest.fixture()
+def world(app, ctx):
+    recruiter = UserFactory(email="rec@example.com", role="recruiter")
+    anna = UserFactory(email="anna@example.com", role="interviewer", name="Anna")
+    bo = UserFactory(email="bo@example.com", role="interviewer", name="Bo")
+    cia = UserFactory(email="cia@example.com", role="interviewer", name="Cia")
+    application = make_application(recruiter, CandidateFactory(name="Kim Kandidat"))
+    kit = fb.create_starter_kit(ctx, recruiter, application.opening)
+    interview = make_interview(recruiter, application, interviewers=[anna, bo])
+    interview.kit_id = kit.id
+    ctx.commit()
+    return {"kit": kit, "interview": interview, "opening": application.opening, "cia": cia}
+
+
+def client_for(app, email):
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page = client.get("/staff/login")
+    assert client.post("/staff/login", data={"email": email, "password": PASSWORD,
+                                             "csrf_token": csrf_from(page.text)}).status_code == 303
+    return client
+
+
+def _form(kit, rating, token, action, rec="yes"):
+    data = {f"rating-{c.id}": str(rating) for c in kit.competencies}
+    data.update({f"notes-{c.id}": f"notes {rating}" for c in kit.competencies})
+    data.update({"recommendation": rec, "overall": "overall", "action": action,
+                 "csrf_token": token})
+    return data
+
+
+def test_drafts_save_through_htmx_and_submitting_locks(app, ctx, world):
+    kit, interview = world["kit"], world["interview"]
+    anna = client_for(app, "anna@example.com")
+    url = f"/staff/interviews/{interview.id}/scorecard"
+    page = anna.get(url)
+    assert page.status_code == 200 and "Problem solving" in page.text
+    token = csrf_from(page.text)
+    draft = anna.post(url, data=_form(kit, 3, token, "draft"),
+                      headers={"HX-Request": "true", "HX-Target": "save-status"})
+    assert draft.status_code == 200 and "Draft saved" in draft.text
+    card = ctx.scalar(select(Scorecard))
+    assert {r.rating for r in card.ratings} == {3} and card.submitted_at is None
+    missing = anna.post(url, data={**_form(kit, 3, token, "submit"), "recommendation": ""})
+    assert missing.status_code == 422 and "overall recommendation" in missing.text
+    assert anna.post(url, data=_form(kit, 4, token, "submit")).status_code == 303
+    replay = anna.post(url, data=_form(kit, 1, token, "draft"),
+                       headers={"HX-Request": "true", "HX-Target": "save-status"})
+    assert replay.status_code == 422
+    ctx.expire_all()
+    assert {r.rating for r in ctx.scalar(select(Scorecard)).ratings} == {4}
+
+
+def test_independence_and_unassigned_interviewers(app, ctx, world):
+    kit, interview = world["kit"], world["interview"]
+    url = f"/staff/interviews/{interview.id}/scorecard"
+    anna, bo = client_for(app, "anna@example.com"), client_for(app, "bo@example.com")
+    anna.post(url, data=_form(kit, 4, csrf_from(anna.get(url).text), "submit"))
+    before = bo.get(url).text
+    assert "notes 4" not in before and "once you have submitted yours" in before
+    candidate_page = bo.get(f"/staff/candidates/{interview.application.candidate_id}").text
+    assert "notes 4" not in candidate_page
+    bo.post(url, data=_form(kit, 1, csrf_from(before), "submit", rec="no"))
+    assert "notes 4" in bo.get(url).text
+    cia = client_for(app, "cia@example.com")
+    assert cia.get(url).status_code == 404
+    assert cia.get(f"/staff/candidates/{interview.application.candidate_id}").status_code == 404
+    assert cia.get(f"/staff/openings/{world['opening'].id}/compare").status_code == 403
+
+
+def test_recruiter_compares_and_exports(app, ctx, world):
+    kit, interview = world["kit"], world["interview"]
+    url = f"/staff/interviews/{interview.id}/scorecard"
+    for email, rating, rec in (("anna@example.com", 4, "strong_yes"), ("bo@example.com", 2, "no")):
+        client = client_for(app, email)
+        client.post(url, data=_form(kit, rating, csrf_from(client.get(url).text), "submit", rec))
+    rec = client_for(app, "rec@example.com")
+    page = rec.get(f"/staff/openings/{world['opening'].id}/compare?who=1")
+    assert page.status_code == 200
+    assert "Kim Kandidat" in page.text and "Raters disagree" in page.text
+    assert "Anna: 4" in page.text and "spread 2" in page.text
+    csv_text = rec.get(f"/staff/openings/{world['opening'].id}/compare.csv").text
+    assert csv_text.splitlines()[0].startswith("candidate,weighted_mean,Problem solving")
+    assert "Kim Kandidat,3.0" in csv_text and "yes" in csv_text.splitlines()[1]
+
+
+def test_kit_editing_through_the_page_versions_a_used_kit(app, ctx, world):
+    kit = world["kit"]
+    rec = client_for(app, "rec@example.com")
+    page = rec.get(f"/staff/kits/{kit.id}")
+    token = csrf_from(page.text)
+    bad = rec.post(f"/staff/kits/{kit.id}/competencies", data={
+        "csrf_token": token, "name": "Grit", "weight": "9", "anchor": ["a", "b", "c", "d"]})
+    assert bad.status_code == 422 and "between 1 and 5" in bad.text and 'value="Grit"' in bad.text
+    fb.my_scorecard(ctx, ctx.merge(world["interview"]).interviewers[0], world["interview"])
+    ctx.commit()
+    ok = rec.post(f"/staff/kits/{kit.id}/competencies/0", data={
+        "csrf_token": token, "name": "Analysis", "weight": "2", "description": "",
+        "anchor": ["1", "2", "3", "4"], "questions": "Why?"})
+    assert ok.status_code == 303
+    ctx.expire_all()
+    versions = ctx.scalars(select(InterviewKit).order_by(InterviewKit.version)).all()
+    assert [v.version for v in versions] == [1, 2]
+    assert versions[0].competencies[0].name == "Problem solving"
+    assert versions[1].competencies[0].name == "Analysis"
+    kits_page = rec.get(f"/staff/openings/{world['opening'].id}/kits").text
+    assert "version 2" in kits_page
