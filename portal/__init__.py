@@ -66,6 +66,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     import portal.models  # noqa: F401  (registers every table with the metadata)
     from portal.accounts.views import bp as accounts_bp
     from portal.candidate.views import bp as candidate_bp
+    from portal.decisions.views import bp as decisions_bp
     from portal.feedback.views import bp as feedback_bp
     from portal.hiring.views import bp as hiring_bp
     from portal.messaging.views import bp as messaging_bp
@@ -79,6 +80,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(hiring_bp)
     app.register_blueprint(messaging_bp)
     app.register_blueprint(feedback_bp)
+    app.register_blueprint(decisions_bp)
     app.register_blueprint(candidate_bp)
     app.register_blueprint(techcheck_bp)
 

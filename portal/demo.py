@@ -126,6 +126,11 @@ def _seed_hiring(db: Session, settings: Settings, actor: User, panel: list[User]
 
     d1 = services.add_application(db, actor, david, designer)
     services.move_application(db, actor, d1, stage(designer, "Screening"))
-    services.move_application(db, actor, d1, stage(designer, "Not selected"))
+    from portal.decisions import services as decisions
+
+    decisions.decide(db, actor, d1, "reject", decisions.reasons(db)[1].label)
+    subject, body = decisions.compose(db, d1, "reject_screening",
+                                      "Tack för ett genomtänkt personligt brev.")
+    decisions.schedule(db, actor, d1, "reject_screening", subject, body, None)
     d2 = services.add_application(db, actor, david, backend)
     services.move_application(db, actor, d2, stage(backend, "Screening"))

@@ -1,6 +1,7 @@
 """Imports every model module so the metadata knows every table (Alembic, create_all)."""
 
 from portal.accounts.models import StaffSession, User
+from portal.decisions.models import Decision, MessageTemplate, OutcomeMessage, RejectionReason
 from portal.feedback.models import (
     InterviewKit,
     KitCompetency,
@@ -14,6 +15,7 @@ from portal.messaging.models import OutboxMessage
 from portal.techcheck.models import TechCheckResult
 
 __all__ = [
+    "Decision", "MessageTemplate", "OutcomeMessage", "RejectionReason",
     "InterviewKit", "KitCompetency", "Scorecard", "ScorecardAmendment", "ScorecardRating",
     "Application", "Candidate", "Interview", "MagicLink", "Opening", "OutboxMessage",
     "StaffSession", "Stage", "TechCheckResult", "User",

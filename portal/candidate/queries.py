@@ -24,7 +24,7 @@ def overview(db: Session, candidate: Candidate) -> list[Application]:
         .where(Application.candidate_id == candidate.id)
         .options(
             joinedload(Application.opening).selectinload(Opening.stages),
-            joinedload(Application.stage),
+            joinedload(Application.stage), joinedload(Application.last_open_stage),
             selectinload(Application.interviews).selectinload(Interview.interviewers),
         )
         .order_by(Application.closed_at.is_not(None), Application.created_at.desc())
@@ -57,7 +57,7 @@ def application_for(db: Session, candidate: Candidate, application_id: int) -> A
         select(Application)
         .where(Application.id == application_id, Application.candidate_id == candidate.id)
         .options(joinedload(Application.opening).selectinload(Opening.stages),
-                 joinedload(Application.stage))
+                 joinedload(Application.stage), joinedload(Application.last_open_stage))
     ).unique().first()
 
 
@@ -70,7 +70,7 @@ class Step:
 def timeline(application: Application, lang: str) -> list[Step]:
     """The candidate-facing stages: open stages in order, then the outcome if the process
     ended. End stages that did not happen are never shown."""
-    current = application.stage
+    current = application.shown_stage
     steps: list[Step] = []
     passed = True
     for stage in application.opening.stages:

@@ -249,8 +249,11 @@ def status(application_id: int) -> Any:
     application = queries.application_for(db.session, candidate, application_id)
     if application is None:
         abort(404)
+    from portal.decisions.services import sent_messages
+
     return render_template("candidate/status.html", candidate=candidate,
                            application=application,
+                           messages=sent_messages(db.session, application.id),
                            steps=queries.timeline(application, current_lang()),
                            tz=candidate.timezone)
 

@@ -37,6 +37,8 @@ class Opening(db.Model):
     # submitting their own), "always", or "managers" (admins and recruiters only).
     feedback_visibility: Mapped[str] = mapped_column(String(20), default="after_submit",
                                                      server_default="after_submit")
+    # Every candidate hears from us within this many working days after each interview.
+    response_days: Mapped[int] = mapped_column(default=5, server_default="5")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     stages: Mapped[list[Stage]] = relationship(
@@ -111,10 +113,15 @@ class Application(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # An end stage is shown in the portal only once the candidate has been told.
+    outcome_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Where the candidate last stood in an open stage: what the portal shows until then.
+    last_open_stage_id: Mapped[int | None] = mapped_column(ForeignKey("stage.id"))
 
     candidate: Mapped[Candidate] = relationship(back_populates="applications")
     opening: Mapped[Opening] = relationship(back_populates="applications")
-    stage: Mapped[Stage] = relationship()
+    stage: Mapped[Stage] = relationship(foreign_keys=[stage_id])
+    last_open_stage: Mapped[Stage | None] = relationship(foreign_keys=[last_open_stage_id])
     interviews: Mapped[list[Interview]] = relationship(
         back_populates="application", order_by="Interview.starts_at", cascade="all, delete-orphan"
     )
@@ -122,6 +129,18 @@ class Application(db.Model):
     @property
     def is_closed(self) -> bool:
         return self.closed_at is not None
+
+    @property
+    def shown_stage(self) -> Stage:
+        """The stage the candidate sees: an end stage only once they have been told."""
+        if self.outcome_shown:
+            return self.stage
+        return self.last_open_stage or self.stage
+
+    @property
+    def outcome_shown(self) -> bool:
+        """The candidate sees an end stage only once they have been told."""
+        return not self.stage.is_end or self.outcome_published_at is not None
 
 
 interview_interviewer = Table(

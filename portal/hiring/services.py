@@ -213,6 +213,8 @@ def move_application(
     require_manager(actor)
     if stage.opening_id != application.opening_id:
         raise NotFound(_l("No such stage."))
+    if stage.is_end and not application.stage.is_end:
+        application.last_open_stage = application.stage
     application.stage = stage
     application.updated_at = utcnow()
     if stage.is_end:
@@ -220,6 +222,7 @@ def move_application(
         application.next_step_by = None
     else:
         application.closed_at = None
+        application.outcome_published_at = None
         if next_step_by is not None:
             application.next_step_by = next_step_by
 

@@ -67,13 +67,15 @@ def dashboard() -> Any:
     attention = [i for i in interviews if i.response == "reschedule"]
     unchecked_ids = {i.id for i in techcheck.unchecked_soon(db.session)}
     unchecked = [i for i in interviews if i.id in unchecked_ids]
+    from portal.decisions.services import waiting_for_answer
     from portal.feedback.services import missing_scorecards
 
+    waiting = waiting_for_answer(db.session) if current_user.can_manage_hiring else []
     missing = missing_scorecards(db.session) if current_user.can_manage_hiring else [
         pair for pair in missing_scorecards(db.session) if pair[1].id == current_user.id]
     return render_template(
         "staff/dashboard.html", todays=todays, later=later, attention=attention, tz=tz,
-        unchecked=unchecked, missing=missing,
+        unchecked=unchecked, missing=missing, waiting=waiting,
         failed=failed_count(db.session) if current_user.can_manage_hiring else 0,
     )
 

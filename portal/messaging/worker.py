@@ -151,6 +151,9 @@ def run_once(app: Flask) -> RunReport:
     with app.app_context():
         report.reminders = queue_due_reminders(db.session, settings)
         report.reminders += queue_scorecard_reminders(db.session, settings)
+        from portal.decisions.services import send_due
+
+        send_due(db.session)
         db.session.commit()
         deliver_due(db.session, settings, report)
         db.session.remove()

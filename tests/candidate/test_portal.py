@@ -212,8 +212,16 @@ def test_status_page_shows_the_outcome_of_a_finished_process(signed_in, world, c
     services.move_application(ctx, recruiter, application, stage)
     ctx.commit()
     page = signed_in.get(f"/portal/applications/{application.id}").text
+    assert "Not selected" not in page  # not before the candidate has been told
+    from portal.decisions import services as ds
+
+    subject, body = ds.compose(ctx, application, "reject_interview", "You impressed us.")
+    ds.schedule(ctx, recruiter, application, "reject_interview", subject, body, None)
+    ctx.commit()
+    page = signed_in.get(f"/portal/applications/{application.id}").text
     assert "Not selected" in page
     assert "we chose to go ahead with other candidates" in page
+    assert "You impressed us." in page
 
 
 def test_platform_guides_exist_for_every_platform(signed_in):

@@ -1,0 +1,1 @@
+"""Decisions on candidates and the messages that tell them, fast."""

@@ -1,0 +1,256 @@
+"""Decisions and outcome messages: record who decided what, write the candidate from a
+template, send now or later, and never leave a candidate without an answer."""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from portal.accounts.models import User
+from portal.decisions import defaults
+from portal.decisions.models import (
+    KINDS,
+    Decision,
+    MessageTemplate,
+    OutcomeMessage,
+    RejectionReason,
+)
+from portal.errors import DomainError
+from portal.hiring.models import Application, Interview, InterviewStatus, Stage, StageKind
+from portal.hiring.services import move_application, require_manager
+from portal.messaging.services import enqueue, render_email
+from portal.timeutil import utcnow
+
+FIELDS = {"name", "role", "personal_line"}
+
+
+# ---------------------------------------------------------------- templates and reasons
+
+
+def template(db: Session, kind: str, language: str) -> MessageTemplate:
+    """The stored template, created from the defaults the first time it is needed."""
+    row = db.scalar(select(MessageTemplate).where(MessageTemplate.kind == kind,
+                                                  MessageTemplate.language == language))
+    if row is None:
+        subject, body = defaults.TEMPLATES[(kind, language)]
+        row = MessageTemplate(kind=kind, language=language, subject=subject, body=body)
+        db.add(row)
+        db.flush()
+    return row
+
+
+def all_templates(db: Session) -> list[MessageTemplate]:
+    return [template(db, kind, lang) for kind in KINDS for lang in ("sv", "en")]
+
+
+def check_fields(text: str) -> None:
+    """Only {name}, {role} and {personal_line} may be used."""
+    try:
+        used = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+    except ValueError:
+        raise DomainError(_l("A { or } is not closed. Use {name}, {role} and "
+                             "{personal_line}.")) from None
+    unknown = used - FIELDS
+    if unknown:
+        raise DomainError(_l("Unknown field %(field)s. Use {name}, {role} and {personal_line}.",
+                             field="{" + sorted(unknown)[0] + "}"))
+
+
+def save_template(db: Session, actor: User, row: MessageTemplate, subject: str,
+                  body: str) -> None:
+    require_manager(actor)
+    if not subject.strip() or not body.strip():
+        raise DomainError(_l("A template needs a subject and a text."))
+    check_fields(subject)
+    check_fields(body)
+    row.subject, row.body = subject.strip()[:200], body.strip()
+
+
+def reasons(db: Session) -> list[RejectionReason]:
+    rows = list(db.scalars(select(RejectionReason).where(RejectionReason.active.is_(True))
+                           .order_by(RejectionReason.id)))
+    if not rows and not db.scalar(select(func.count(RejectionReason.id))):
+        rows = [RejectionReason(label=label) for label in defaults.REJECTION_REASONS]
+        db.add_all(rows)
+        db.flush()
+    return rows
+
+
+def compose(db: Session, application: Application, kind: str, personal_line: str,
+            language: str | None = None) -> tuple[str, str]:
+    """Subject and text for ``kind`` in the candidate's language, fields filled in."""
+    language = language or application.candidate.language
+    row = template(db, kind, language)
+    values = {"name": application.candidate.first_name, "role": application.opening.title,
+              "personal_line": personal_line.strip()}
+    body = row.body.format_map(values)
+    while "\n\n\n" in body:  # an empty personal line leaves no hole
+        body = body.replace("\n\n\n", "\n\n")
+    return row.subject.format_map(values), body.strip()
+
+
+# ---------------------------------------------------------------- decisions
+
+
+def _stage(application: Application, kind: StageKind, name: str | None = None) -> Stage:
+    stages = application.opening.stages
+    if name:
+        match = next((s for s in stages if s.name == name and s.kind == kind), None)
+        if match:
+            return match
+    return next(s for s in stages if s.kind == kind)
+
+
+def decide(db: Session, actor: User, application: Application, kind: str,
+           reason: str = "") -> Decision:
+    """Advance to the next open stage, reject, or offer; the stage follows."""
+    require_manager(actor)
+    if kind == "reject":
+        if reason not in {r.label for r in reasons(db)}:
+            raise DomainError(_l("Choose a reason for the rejection."), field="reason")
+        target = _stage(application, StageKind.NOT_SELECTED)
+    elif kind == "offer":
+        target = _stage(application, StageKind.OPEN, "Offer")
+    elif kind == "advance":
+        open_stages = [s for s in application.opening.stages if s.kind == StageKind.OPEN]
+        later = [s for s in open_stages if s.position > application.stage.position]
+        if application.stage.is_end or not later:
+            raise DomainError(_l("There is no later stage to advance to."))
+        target = later[0]
+    else:
+        raise DomainError(_l("Choose a decision."), field="kind")
+    move_application(db, actor, application, target)
+    decision = Decision(application_id=application.id, kind=kind, reason=reason,
+                        decided_by_id=actor.id)
+    db.add(decision)
+    return decision
+
+
+# ---------------------------------------------------------------- messages
+
+
+def schedule(db: Session, actor: User, application: Application, kind: str, subject: str,
+             body: str, send_at: datetime | None) -> OutcomeMessage:
+    """Send now (``send_at`` None or past) or at a set time; the worker sends later ones."""
+    require_manager(actor)
+    if kind not in KINDS:
+        raise DomainError(_l("Choose a kind of message."), field="kind")
+    if not subject.strip() or not body.strip():
+        raise DomainError(_l("The message needs a subject and a text."), field="body")
+    now = utcnow()
+    if send_at is not None and send_at < now - timedelta(minutes=1):
+        raise DomainError(_l("Choose a time in the future, or send now."), field="send_at")
+    message = OutcomeMessage(application_id=application.id, kind=kind,
+                             subject=subject.strip()[:200], body=body.strip(),
+                             send_at=send_at or now, created_by_id=actor.id)
+    db.add(message)
+    db.flush()
+    if message.send_at <= now:
+        deliver(db, message, application)
+    return message
+
+
+def deliver(db: Session, message: OutcomeMessage, application: Application) -> None:
+    """Into the outbox, and the portal shows the outcome from now on."""
+    candidate = application.candidate
+    text, html = render_email("candidate_outcome", candidate.language, candidate=candidate,
+                              body=message.body, link=None)
+    enqueue(db, kind=f"outcome_{message.kind}", to_email=candidate.email,
+            to_name=candidate.name, subject=message.subject, text=text, html=html,
+            candidate_id=candidate.id)
+    message.sent_at = utcnow()
+    if application.stage.is_end:
+        application.outcome_published_at = application.outcome_published_at or message.sent_at
+
+
+def record_no_message(db: Session, actor: User, application: Application,
+                      why: str) -> OutcomeMessage:
+    """Staff may decide not to write, but must say why (e.g. "told by phone")."""
+    require_manager(actor)
+    if not why.strip():
+        raise DomainError(_l("Say why the candidate gets no message."), field="why")
+    message = OutcomeMessage(application_id=application.id, kind="none", subject="", body="",
+                             skipped_reason=why.strip()[:2000], created_by_id=actor.id)
+    db.add(message)
+    if application.stage.is_end:
+        application.outcome_published_at = application.outcome_published_at or utcnow()
+    return message
+
+
+def send_due(db: Session) -> int:
+    """For the worker: messages whose time has come."""
+    due = list(db.scalars(select(OutcomeMessage).where(
+        OutcomeMessage.sent_at.is_(None), OutcomeMessage.kind != "none",
+        OutcomeMessage.send_at <= utcnow())))
+    for message in due:
+        deliver(db, message, db.get(Application, message.application_id))
+    return len(due)
+
+
+def sent_messages(db: Session, application_id: int) -> list[OutcomeMessage]:
+    return list(db.scalars(select(OutcomeMessage).where(
+        OutcomeMessage.application_id == application_id, OutcomeMessage.sent_at.is_not(None))
+        .order_by(OutcomeMessage.sent_at.desc())))
+
+
+# ---------------------------------------------------------------- response times
+
+
+def add_working_days(start: date, days: int) -> date:
+    current = start
+    while days > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            days -= 1
+    return current
+
+
+@dataclass
+class Waiting:
+    application: Application
+    since: datetime
+    due: date
+    overdue: bool
+
+
+def waiting_for_answer(db: Session, today: date | None = None,
+                       near_days: int = 1) -> list[Waiting]:
+    """Candidates who have not heard from us since their last interview, past or near the
+    opening's target; and closed processes nobody has told the candidate about. A fixed
+    number of queries."""
+    today = today or utcnow().date()
+    now = utcnow()
+    last_interview = (select(Interview.application_id, func.max(Interview.starts_at).label("at"))
+                      .where(Interview.status == InterviewStatus.SCHEDULED,
+                             Interview.starts_at <= now)
+                      .group_by(Interview.application_id).subquery())
+    last_message = (select(OutcomeMessage.application_id,
+                           func.max(func.coalesce(OutcomeMessage.sent_at,
+                                                  OutcomeMessage.created_at)).label("at"))
+                    .group_by(OutcomeMessage.application_id).subquery())
+    rows = db.execute(
+        select(Application, last_interview.c.at, last_message.c.at)
+        .outerjoin(last_interview, last_interview.c.application_id == Application.id)
+        .outerjoin(last_message, last_message.c.application_id == Application.id)
+        .options(selectinload(Application.candidate), selectinload(Application.opening),
+                 selectinload(Application.stage))
+        .where((last_interview.c.at.is_not(None)) | (Application.closed_at.is_not(None)))
+    ).all()
+    result = []
+    for application, interviewed_at, told_at in rows:
+        if application.is_closed:
+            if application.outcome_published_at is None and told_at is None:
+                since = application.closed_at
+                result.append(Waiting(application, since, since.date(), True))
+            continue
+        if interviewed_at is None or (told_at is not None and told_at >= interviewed_at):
+            continue
+        due = add_working_days(interviewed_at.date(), application.opening.response_days)
+        if due <= today + timedelta(days=near_days):
+            result.append(Waiting(application, interviewed_at, due, due < today))
+    return sorted(result, key=lambda w: w.due)
