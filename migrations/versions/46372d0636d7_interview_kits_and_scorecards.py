@@ -67,6 +67,7 @@ def upgrade():
     with op.batch_alter_table('scorecard', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_scorecard_interview_id'), ['interview_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_scorecard_interviewer_id'), ['interviewer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_scorecard_kit_id'), ['kit_id'], unique=False)
 
     op.create_table('scorecard_amendment',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -127,6 +128,7 @@ def downgrade():
 
     op.drop_table('scorecard_amendment')
     with op.batch_alter_table('scorecard', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_scorecard_kit_id'))
         batch_op.drop_index(batch_op.f('ix_scorecard_interviewer_id'))
         batch_op.drop_index(batch_op.f('ix_scorecard_interview_id'))
 

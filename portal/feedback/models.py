@@ -78,7 +78,7 @@ class Scorecard(db.Model):
                                               index=True)
     interviewer_id: Mapped[int] = mapped_column(
         ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
-    kit_id: Mapped[int] = mapped_column(ForeignKey("interview_kit.id"))
+    kit_id: Mapped[int] = mapped_column(ForeignKey("interview_kit.id"), index=True)
     recommendation: Mapped[str] = mapped_column(String(20), default=Recommendation.NONE.value)
     notes: Mapped[str] = mapped_column(Text, default="")
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from statistics import mean
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -270,7 +269,9 @@ class Cell:
 
     @property
     def mean(self) -> float | None:
-        return round(mean(s for _, s in self.scores), 2) if self.scores else None
+        # Plain arithmetic: statistics.mean works in fractions and was most of the cost.
+        return round(sum(s for _, s in self.scores) / len(self.scores), 2) if self.scores \
+            else None
 
     @property
     def spread(self) -> int:
@@ -306,15 +307,17 @@ def comparison(db: Session, actor: User, kit: InterviewKit) -> list[Row]:
         .join(Interview, Interview.id == Scorecard.interview_id)
         .where(Scorecard.kit_id == kit.id, Scorecard.submitted_at.is_not(None))
         .order_by(Scorecard.id)).all()
-    card_ids = [card.id for card, _name, _app in rows]
+    # Joins, not lists of ids: the cost per candidate stays flat as the round grows.
+    submitted = (Scorecard.kit_id == kit.id, Scorecard.submitted_at.is_not(None))
     ratings = db.execute(select(ScorecardRating.scorecard_id, ScorecardRating.competency_id,
                                 ScorecardRating.rating)
-                         .where(ScorecardRating.scorecard_id.in_(card_ids))).all() \
-        if card_ids else []
-    app_ids = {app for _card, _name, app in rows}
+                         .join(Scorecard, Scorecard.id == ScorecardRating.scorecard_id)
+                         .where(*submitted)).all()
+    in_round = select(Interview.application_id).join(
+        Scorecard, Scorecard.interview_id == Interview.id).where(*submitted)
     applications = {a.id: a for a in db.scalars(
         select(Application).options(joinedload(Application.candidate))
-        .where(Application.id.in_(app_ids)))} if app_ids else {}
+        .where(Application.id.in_(in_round)))}
     rater = {card.id: name for card, name, _app in rows}
     app_of = {card.id: app for card, _name, app in rows}
     result: dict[int, Row] = {}
