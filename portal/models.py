@@ -12,9 +12,11 @@ from portal.feedback.models import (
 from portal.hiring.models import Application, Candidate, Interview, Opening, Stage
 from portal.links.models import MagicLink
 from portal.messaging.models import OutboxMessage
+from portal.references.models import Referee, ReferenceRequest
 from portal.techcheck.models import TechCheckResult
 
 __all__ = [
+    "ReferenceRequest", "Referee",
     "Decision", "MessageTemplate", "OutcomeMessage", "RejectionReason",
     "InterviewKit", "KitCompetency", "Scorecard", "ScorecardAmendment", "ScorecardRating",
     "Application", "Candidate", "Interview", "MagicLink", "Opening", "OutboxMessage",

@@ -11,6 +11,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    flash,
     g,
     make_response,
     redirect,
@@ -25,7 +26,7 @@ from sqlalchemy import select
 from portal.candidate import queries
 from portal.candidate.auth import require_candidate, sign_in, sign_out
 from portal.candidate.forms import NewLinkForm, ResponseForm, TimezoneForm
-from portal.errors import DomainError
+from portal.errors import DomainError, NotFound
 from portal.extensions import db, limiter
 from portal.hiring import services as hiring
 from portal.hiring.models import Candidate
@@ -250,12 +251,75 @@ def status(application_id: int) -> Any:
     if application is None:
         abort(404)
     from portal.decisions.services import sent_messages
+    from portal.references import services as refs
 
     return render_template("candidate/status.html", candidate=candidate,
                            application=application,
                            messages=sent_messages(db.session, application.id),
+                           asks_references=refs.reference_stage_reached(application),
+                           referees=refs.referees_for(db.session, [application.id]).get(
+                               application.id, []),
+                           referee_error=g.get("referee_error"),
+                           referee_form=g.get("referee_form") or _referee_form(),
                            steps=queries.timeline(application, current_lang()),
                            tz=candidate.timezone)
+
+
+def _referee_form() -> Any:
+    from portal.references.forms import RefereeForm
+
+    form = RefereeForm(formdata=None)
+    form.language.data = g.candidate.language
+    return form
+
+
+@bp.post("/portal/applications/<int:application_id>/referees")
+def add_referee(application_id: int) -> Any:
+    """The candidate names a referee and consents to their being contacted."""
+    from portal.references import services as refs
+    from portal.references.forms import RefereeForm
+
+    application = queries.application_for(db.session, g.candidate, application_id)
+    if application is None:
+        abort(404)
+    form = RefereeForm()
+    if form.validate_on_submit():
+        try:
+            refs.add_referee(db.session, g.candidate, application, refs.RefereeData(
+                name=form.name.data or "", relation=form.relation.data or "",
+                email=form.email.data or "", phone=form.phone.data or "",
+                language=form.language.data or "sv", consent=bool(form.consent.data)))
+        except DomainError as exc:
+            g.referee_error = str(exc.message)
+        else:
+            db.session.commit()
+            return redirect(url_for(".status", application_id=application.id) + "#references",
+                            303)
+    else:
+        g.referee_error = next(iter(form.errors.values()))[0]
+    g.referee_form = form
+    return status(application_id), 422
+
+
+@bp.post("/portal/referees/<int:referee_id>/withdraw")
+def withdraw_referee(referee_id: int) -> Any:
+    """Withdraw consent for a referee who has not answered yet."""
+    from portal.references import services as refs
+    from portal.references.models import Referee
+
+    referee = db.session.get(Referee, referee_id)
+    if referee is None:
+        abort(404)
+    try:
+        refs.withdraw(db.session, g.candidate, referee)
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        flash(str(exc.message), "error")
+    else:
+        db.session.commit()
+    return redirect(url_for(".status", application_id=referee.application_id) + "#references",
+                    303)
 
 
 @bp.get("/portal/guides/<platform_key>")

@@ -39,6 +39,8 @@ class Opening(db.Model):
                                                      server_default="after_submit")
     # Every candidate hears from us within this many working days after each interview.
     response_days: Mapped[int] = mapped_column(default=5, server_default="5")
+    # The questions referees answer, one per line (empty: the default questionnaire).
+    reference_questions: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     stages: Mapped[list[Stage]] = relationship(

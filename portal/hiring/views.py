@@ -284,6 +284,7 @@ def candidate(candidate_id: int) -> Any:
     latest = techcheck.latest_by_candidate(db.session, [person.id]).get(person.id)
     from portal.feedback import services as fb
     from portal.feedback.models import KitCompetency
+    from portal.references import services as refs
 
     interviews = [i for a in person.applications for i in a.interviews]
     feedback = {i.id: fb.readable_scorecards(db.session, current_user, i) for i in interviews}
@@ -296,6 +297,9 @@ def candidate(candidate_id: int) -> Any:
                            tz=_settings().default_timezone, now=utcnow(), techcheck=latest,
                            techcheck_report=techcheck.report_of(latest) if latest else None,
                            feedback=feedback, panel_names=panel_names,
+                           references=refs.referees_for(
+                               db.session, [a.id for a in person.applications]),
+                           answers_of=refs.answers_of,
                            competency_names=competency_names)
 
 

@@ -23,7 +23,9 @@ from portal.settings import Settings
 from portal.timeutil import utcnow
 
 PURPOSE_CANDIDATE = "candidate"
-_SALTS = {PURPOSE_CANDIDATE: "portal.candidate-link.v1"}
+PURPOSE_REFERENCE = "reference"
+_SALTS = {PURPOSE_CANDIDATE: "portal.candidate-link.v1",
+          PURPOSE_REFERENCE: "portal.reference-link.v1"}
 
 
 class LinkProblem(Exception):

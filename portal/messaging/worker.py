@@ -154,6 +154,9 @@ def run_once(app: Flask) -> RunReport:
         from portal.decisions.services import send_due
 
         send_due(db.session)
+        from portal.references.services import remind_due
+
+        report.reminders += remind_due(db.session, settings)
         db.session.commit()
         deliver_due(db.session, settings, report)
         db.session.remove()

@@ -1,0 +1,1 @@
+"""Reference checks: referees named by the candidate with consent, and their answers."""
