@@ -1,7 +1,14 @@
 """Imports every model module so the metadata knows every table (Alembic, create_all)."""
 
 from portal.accounts.models import StaffSession, User
-from portal.decisions.models import Decision, MessageTemplate, OutcomeMessage, RejectionReason
+from portal.decisions.models import (
+    Decision,
+    ExperienceAnswer,
+    ExperienceAsked,
+    MessageTemplate,
+    OutcomeMessage,
+    RejectionReason,
+)
 from portal.feedback.models import (
     InterviewKit,
     KitCompetency,
@@ -17,7 +24,8 @@ from portal.techcheck.models import TechCheckResult
 
 __all__ = [
     "ReferenceRequest", "Referee",
-    "Decision", "MessageTemplate", "OutcomeMessage", "RejectionReason",
+    "Decision", "ExperienceAnswer", "ExperienceAsked", "MessageTemplate", "OutcomeMessage",
+    "RejectionReason",
     "InterviewKit", "KitCompetency", "Scorecard", "ScorecardAmendment", "ScorecardRating",
     "Application", "Candidate", "Interview", "MagicLink", "Opening", "OutboxMessage",
     "StaffSession", "Stage", "TechCheckResult", "User",

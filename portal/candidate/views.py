@@ -170,6 +170,14 @@ def _calendar_details(interview: Any) -> str:
     return f"{text}\n{_settings().base_url}{portal}"
 
 
+def _ask_experience(item: Any) -> bool:
+    if item.ends_at > utcnow():
+        return False  # no query before the interview: the page stays at two
+    from portal.decisions.services import can_ask_experience
+
+    return can_ask_experience(db.session, item)
+
+
 def _render_interview(item: Any, form: ResponseForm | None, error: str | None = None,
                       status: int = 200) -> Any:
     candidate: Candidate = g.candidate
@@ -177,7 +185,7 @@ def _render_interview(item: Any, form: ResponseForm | None, error: str | None = 
         "candidate/interview.html", candidate=candidate, interview=item,
         platform=get_platform(item.platform), tz=candidate.timezone,
         join_open=queries.join_is_open(item), now=utcnow(), form=form, error=error,
-        join_window=queries.JOIN_OPENS,
+        join_window=queries.JOIN_OPENS, ask_experience=_ask_experience(item),
     ), status
 
 
@@ -228,6 +236,27 @@ def calendar(interview_id: int) -> Response:
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="interview-{item.id}.ics"'
     return response
+
+
+@bp.post("/portal/interviews/<int:interview_id>/experience")
+def experience(interview_id: int) -> Any:
+    """One anonymous question after the interview (htmx swaps #experience)."""
+    from portal.decisions import services as ds
+
+    item = _interview_or_404(interview_id)
+    error = None
+    try:
+        ds.record_experience(db.session, item, request.form.get("rating", type=int) or 0,
+                             request.form.get("comment", ""))
+    except DomainError as exc:
+        db.session.rollback()
+        error = str(exc.message)
+    else:
+        db.session.commit()
+    if is_htmx_target("experience"):
+        return render_template("candidate/_experience.html", interview=item, asked=False,
+                               thanked=error is None, error=error), (422 if error else 200)
+    return redirect(url_for(".interview", interview_id=item.id) + "#experience", 303)
 
 
 @bp.get("/portal/interviews/<int:interview_id>/calendar/<provider>")

@@ -69,3 +69,27 @@ class OutcomeMessage(db.Model):
     # When no message is sent on purpose, staff say why (e.g. "told by phone").
     skipped_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ExperienceAnswer(db.Model):
+    """A candidate's anonymous answer about their interview: it names the opening and the
+    day, never the candidate or the interview."""
+
+    __tablename__ = "experience_answer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opening_id: Mapped[int] = mapped_column(ForeignKey("opening.id", ondelete="CASCADE"),
+                                            index=True)
+    rating: Mapped[int] = mapped_column()
+    comment: Mapped[str] = mapped_column(Text, default="")
+    answered_on: Mapped[datetime] = mapped_column(UTCDateTime())  # midnight: the day only
+
+
+class ExperienceAsked(db.Model):
+    """That an interview's candidate has answered (so they are not asked twice); kept
+    apart from the answer itself."""
+
+    __tablename__ = "experience_asked"
+
+    interview_id: Mapped[int] = mapped_column(ForeignKey("interview.id", ondelete="CASCADE"),
+                                              primary_key=True)

@@ -254,3 +254,48 @@ def waiting_for_answer(db: Session, today: date | None = None,
         if due <= today + timedelta(days=near_days):
             result.append(Waiting(application, interviewed_at, due, due < today))
     return sorted(result, key=lambda w: w.due)
+
+
+# ---------------------------------------------------------------- candidate experience
+
+MIN_ANSWERS_SHOWN = 3  # fewer answers could point at a person
+
+
+def can_ask_experience(db: Session, interview: Interview) -> bool:
+    from portal.decisions.models import ExperienceAsked
+
+    return (not interview.is_cancelled and interview.ends_at <= utcnow()
+            and db.get(ExperienceAsked, interview.id) is None)
+
+
+def record_experience(db: Session, interview: Interview, rating: int, comment: str) -> None:
+    """Store the answer without who gave it; mark the interview as answered apart."""
+    from portal.decisions.models import ExperienceAnswer, ExperienceAsked
+
+    if not can_ask_experience(db, interview):
+        raise DomainError(_l("Thank you, we already have your answer."))
+    if not 1 <= rating <= 5:
+        raise DomainError(_l("Choose from 1 to 5."), field="rating")
+    today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    db.add(ExperienceAnswer(opening_id=interview.application.opening_id, rating=rating,
+                            comment=comment.strip()[:1000], answered_on=today))
+    db.add(ExperienceAsked(interview_id=interview.id))
+
+
+@dataclass
+class ExperienceSummary:
+    count: int
+    average: float | None
+    comments: list[str]
+
+
+def experience_summary(db: Session, opening_id: int) -> ExperienceSummary:
+    from portal.decisions.models import ExperienceAnswer
+
+    rows = db.execute(select(ExperienceAnswer.rating, ExperienceAnswer.comment).where(
+        ExperienceAnswer.opening_id == opening_id)).all()
+    if len(rows) < MIN_ANSWERS_SHOWN:
+        return ExperienceSummary(len(rows), None, [])
+    comments = sorted(c for _r, c in rows if c)  # sorted, so order reveals nothing
+    return ExperienceSummary(len(rows), round(sum(r for r, _c in rows) / len(rows), 1),
+                             comments)

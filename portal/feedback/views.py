@@ -197,9 +197,15 @@ def _comparison(opening_id: int) -> tuple[Opening, list[InterviewKit], Interview
 def compare(opening_id: int) -> Any:
     """Candidates against competencies for one kit version, with who said what and a flag
     where raters are two or more levels apart."""
+    from portal.decisions.services import experience_summary
+    from portal.references.services import referees_for
+
     opening, versions, kit_, rows = _comparison(opening_id)
+    references = referees_for(db.session, [r.application.id for r in rows])
     return render_template("staff/compare.html", opening=opening, versions=versions, kit=kit_,
-                           rows=rows, who=request.args.get("who") == "1")
+                           rows=rows, who=request.args.get("who") == "1",
+                           references=references,
+                           experience=experience_summary(db.session, opening.id))
 
 
 @bp.get("/openings/<int:opening_id>/compare.csv")
