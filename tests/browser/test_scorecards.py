@@ -76,3 +76,82 @@ def test_two_interviewers_score_independently_and_the_recruiter_compares(
     assert _serious(boss.page) == []
     for staff in (first, second, boss):
         staff.page.context.close()
+
+
+def test_reject_in_swedish_advance_another_and_a_referee_answers(ctx, browser: Browser,
+                                                                 live_server, settings):
+    import re
+
+    from sqlalchemy import select
+
+    from portal.hiring import services
+    from portal.links.services import issue_link
+    from portal.messaging.models import OutboxMessage
+
+    recruiter = UserFactory(email="rec@example.com", role="recruiter")
+    kim = make_application(recruiter, CandidateFactory(name="Kim Kandidat", language="sv"))
+    lo = make_application(recruiter, CandidateFactory(name="Lo Lindqvist", language="sv"),
+                          kim.opening)
+    make_interview(recruiter, kim)
+    final = next(s for s in lo.opening.stages if s.name == "Final interview")
+    services.move_application(ctx, recruiter, lo, final)
+    _l, kim_token = issue_link(ctx, settings, kim.candidate)
+    _l, lo_token = issue_link(ctx, settings, lo.candidate)
+    ctx.commit()
+    base = live_server.url
+
+    staff_context = browser.new_context(locale="en-GB")
+    staff = StaffPages(staff_context.new_page(), base)
+    staff.login("rec@example.com", PASSWORD)
+    page = staff.page
+    page.goto(f"{base}/staff/applications/{kim.id}/decide?decision=reject")
+    expect(page.get_by_label("Text")).to_have_value(re.compile("^Hej Kim,"))
+    page.get_by_label("Reason (internal, never shown to the candidate)").select_option(
+        index=2)
+    page.get_by_label("A personal line (optional)").fill("Det var ett nöje att träffa dig.")
+    expect(page.locator("#preview")).to_contain_text("Det var ett nöje att träffa dig.")
+    assert _serious(page) == []
+    page.get_by_role("button", name="Record decision and send").click()
+    expect(page.get_by_text("Decision recorded.")).to_be_visible()
+
+    page.goto(f"{base}/staff/applications/{lo.id}/decide?decision=advance")
+    page.get_by_role("button", name="Record decision and send").click()
+    expect(page.get_by_text("Decision recorded.")).to_be_visible()
+
+    kim_page = browser.new_context(locale="sv-SE", timezone_id="Europe/Stockholm").new_page()
+    kim_page.goto(f"{base}/c/{kim_token}")
+    kim_page.goto(f"{base}/portal/applications/{kim.id}")
+    expect(kim_page.locator(".step-outcome")).to_contain_text("Inte gått vidare")
+    expect(kim_page.get_by_text("Det var ett nöje att träffa dig.")).to_be_visible()
+
+    lo_page = browser.new_context(locale="sv-SE", timezone_id="Europe/Stockholm").new_page()
+    lo_page.goto(f"{base}/c/{lo_token}")
+    lo_page.goto(f"{base}/portal/applications/{lo.id}")
+    expect(lo_page.locator(".step-current")).to_contain_text("Referenstagning")
+    lo_page.get_by_label("Namn").fill("Maja Manager")
+    lo_page.get_by_label("Hur ni känner varandra (t.ex. min chef på Acme)").fill("Min chef")
+    lo_page.get_by_label("E-post").fill("maja@example.com")
+    lo_page.get_by_label("Jag godkänner att ni kontaktar den här personen om mig.").check()
+    assert _serious(lo_page) == []
+    lo_page.get_by_role("button", name="Lägg till referens").click()
+    expect(lo_page.get_by_text("Inte kontaktad än")).to_be_visible()
+
+    page.goto(f"{base}/staff/candidates/{lo.candidate_id}")
+    page.get_by_role("button", name="Send the reference request").click()
+    ctx.expire_all()
+    email = ctx.scalar(select(OutboxMessage).where(OutboxMessage.kind == "referee_request"))
+    link = re.search(r"http://127\.0\.0\.1:\d+/r/\S+", email.text_body).group(0)
+
+    referee = browser.new_context(locale="sv-SE").new_page()
+    referee.goto(link)
+    assert "/r/" not in referee.url
+    for index, box in enumerate(referee.locator("textarea").all()):
+        box.fill(f"Mycket bra, svar {index}")
+    assert _serious(referee) == []
+    referee.get_by_role("button", name="Skicka mina svar").click()
+    expect(referee.get_by_role("heading", name="Tack för din referens")).to_be_visible()
+
+    page.reload()
+    expect(page.get_by_text("Mycket bra, svar 4")).to_be_visible()
+    for context in (staff_context, kim_page.context, lo_page.context, referee.context):
+        context.close()

@@ -110,8 +110,9 @@ def test_decide_page_previews_and_sends(app, ctx, case):
     token = csrf_from(page.text)
     preview = client.post(url, data={"csrf_token": token, "action": "preview",
                                      "personal_line": "Du var nära!", "decision": "reject"},
-                          headers={"HX-Request": "true", "HX-Target": "preview"})
+                          headers={"HX-Request": "true", "HX-Target": "message-fields"})
     assert preview.status_code == 200 and "Du var nära!" in preview.text
+    assert preview.text.lstrip().startswith('<div id="message-fields">')
     missing = client.post(url, data={"csrf_token": token, "action": "send",
                                      "decision": "reject", "reason": ""})
     assert missing.status_code == 422 and "reason" in missing.text
