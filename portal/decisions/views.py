@@ -56,9 +56,8 @@ def decide(application_id: int) -> Any:
         abort(400)
     personal = request.values.get("personal_line", "")[:1000]
     subject, body = ds.compose(db.session, application, kind, personal)
-    if request.method == "POST" and request.form.get("action") == "preview":
-        if is_htmx_target("message-fields"):
-            return render_template("staff/_message_fields.html", subject=subject, body=body)
+    if request.form.get("action") == "preview" and is_htmx_target("message-fields"):
+        return render_template("staff/_message_fields.html", subject=subject, body=body)
     error = None
     if request.method == "POST" and request.form.get("action") in ("send", "skip"):
         try:
