@@ -201,6 +201,15 @@ def compare(opening_id: int) -> Any:
     from portal.references.services import referees_for
 
     opening, versions, kit_, rows = _comparison(opening_id)
+    sort = request.args.get("sort", "")
+    if sort.isdigit():
+        rows.sort(key=lambda r: (r.cells.get(int(sort)) is None
+                                 or r.cells[int(sort)].mean is None,
+                                 -(r.cells[int(sort)].mean or 0) if int(sort) in r.cells else 0))
+    elif sort == "name":
+        rows.sort(key=lambda r: r.candidate.name.lower())
+    if request.args.get("flagged") == "1":
+        rows = [r for r in rows if r.disagree]
     references = referees_for(db.session, [r.application.id for r in rows])
     return render_template("staff/compare.html", opening=opening, versions=versions, kit=kit_,
                            rows=rows, who=request.args.get("who") == "1",

@@ -29,6 +29,12 @@ class OpeningForm(FlaskForm):
     team = StringField(_l("Team"), validators=[Optional(), Length(max=120)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
     language = SelectField(_l("Language of the opening"), choices=choices(LANGUAGE_CHOICES))
+    response_days = IntegerField(_l("Answer every candidate within (working days)"), default=5,
+                                 validators=[Optional(),
+                                             NumberRange(1, 30, _l("Between 1 and 30 days."))])
+    reference_questions = TextAreaField(
+        _l("Questions for referees, one per line (empty: our standard questions)"),
+        validators=[Optional(), Length(max=5000)])
 
 
 class StageForm(FlaskForm):

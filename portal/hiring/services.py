@@ -113,13 +113,17 @@ class OpeningData:
     team: str
     description: str
     language: str
+    response_days: int = 5
+    reference_questions: str = ""
 
 
 def create_opening(db: Session, actor: User, data: OpeningData) -> Opening:
     """A new opening with the default stages."""
     require_manager(actor)
     opening = Opening(title=data.title.strip(), team=data.team.strip(),
-                      description=data.description.strip(), language=data.language)
+                      description=data.description.strip(), language=data.language,
+                      response_days=data.response_days,
+                      reference_questions=data.reference_questions.strip())
     for position, (name, en, sv, kind) in enumerate(DEFAULT_STAGES):
         opening.stages.append(Stage(position=position, name=name, public_name_en=en,
                                     public_name_sv=sv, kind=kind.value))
@@ -134,6 +138,8 @@ def update_opening(db: Session, actor: User, opening: Opening, data: OpeningData
     opening.team = data.team.strip()
     opening.description = data.description.strip()
     opening.language = data.language
+    opening.response_days = data.response_days
+    opening.reference_questions = data.reference_questions.strip()
 
 
 def rename_stage(db: Session, actor: User, stage: Stage, name: str, en: str, sv: str) -> None:

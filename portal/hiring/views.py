@@ -98,7 +98,9 @@ def openings() -> Any:
 def _opening_data(form: OpeningForm) -> services.OpeningData:
     return services.OpeningData(
         title=form.title.data or "", team=form.team.data or "",
-        description=form.description.data or "", language=form.language.data or "sv")
+        description=form.description.data or "", language=form.language.data or "sv",
+        response_days=form.response_days.data or 5,
+        reference_questions=form.reference_questions.data or "")
 
 
 @bp.route("/openings/new", methods=["GET", "POST"])

@@ -124,3 +124,18 @@ def test_kit_editing_through_the_page_versions_a_used_kit(app, ctx, world):
     assert versions[1].competencies[0].name == "Analysis"
     kits_page = rec.get(f"/staff/openings/{world['opening'].id}/kits").text
     assert "version 2" in kits_page
+
+
+def test_comparison_sorts_and_filters(app, ctx, world):
+    kit, interview = world["kit"], world["interview"]
+    url = f"/staff/interviews/{interview.id}/scorecard"
+    for email, rating in (("anna@example.com", 4), ("bo@example.com", 1)):
+        client = client_for(app, email)
+        client.post(url, data=_form(kit, rating, csrf_from(client.get(url).text), "submit"))
+    rec = client_for(app, "rec@example.com")
+    base = f"/staff/openings/{world['opening'].id}/compare"
+    assert "Kim Kandidat" in rec.get(base + "?flagged=1").text
+    first = kit.competencies[0].id
+    assert rec.get(f"{base}?sort={first}").status_code == 200
+    assert rec.get(f"{base}?sort=name").status_code == 200
+    assert rec.get(f"{base}?sort=99999").status_code == 200
