@@ -123,6 +123,7 @@ def _seed_hiring(db: Session, settings: Settings, actor: User, panel: list[User]
     services.move_application(db, actor, c1, stage(backend, "Final interview"))
     interview(c1, "Final interview", _at(5, 9, 30), "zoom",
               "https://zoom.us/j/98765432101?pwd=demoToken123", "en")
+    _seed_feedback(db, actor, panel, backend, c1, a1)
 
     d1 = services.add_application(db, actor, david, designer)
     services.move_application(db, actor, d1, stage(designer, "Screening"))
@@ -134,3 +135,27 @@ def _seed_hiring(db: Session, settings: Settings, actor: User, panel: list[User]
     decisions.schedule(db, actor, d1, "reject_screening", subject, body, None)
     d2 = services.add_application(db, actor, david, backend)
     services.move_application(db, actor, d2, stage(backend, "Screening"))
+
+
+def _seed_feedback(db: Session, actor: User, panel: list[User], opening: Opening,
+                   scored: Any, upcoming: Any) -> None:
+    """A kit, an interview held three days ago and two scorecards that disagree, so the
+    comparison has something to show."""
+    from portal.feedback import services as fb
+
+    kit = fb.create_starter_kit(db, actor, opening)
+    held = services.schedule_interview(db, actor, scored, services.InterviewData(
+        round_name="Första intervju", starts_at=utcnow() + timedelta(days=1),
+        duration_minutes=45, platform="meet", meeting_url="https://meet.google.com/abc-defg-hij",
+        what_to_expect="", preparation="", interviewer_ids=[u.id for u in panel],
+        kit_id=kit.id))
+    held.starts_at = utcnow() - timedelta(days=3)
+    held.invited_at = held.starts_at - timedelta(days=5)
+    for person, level, rec in ((panel[0], 4, "strong_yes"), (panel[1], 2, "no")):
+        card = fb.my_scorecard(db, person, held)
+        fb.submit(db, person, card, fb.ScorecardData(
+            ratings={c.id: level if c.position % 2 == 0 else 3 for c in kit.competencies},
+            notes={kit.competencies[0].id: "Strukturerat resonemang kring cachning."},
+            recommendation=rec, overall=""))
+    for item in upcoming.interviews:
+        item.kit_id = kit.id
