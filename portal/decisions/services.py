@@ -81,6 +81,29 @@ def reasons(db: Session) -> list[RejectionReason]:
     return rows
 
 
+def add_reason(db: Session, actor: User, label: str) -> RejectionReason:
+    """A new reason to choose from; an old one of the same words comes back."""
+    require_manager(actor)
+    label = label.strip()[:120]
+    if not label:
+        raise DomainError(_l("Write the reason."), field="label")
+    row = db.scalar(select(RejectionReason).where(RejectionReason.label == label))
+    if row is None:
+        row = RejectionReason(label=label)
+        db.add(row)
+    row.active = True
+    db.flush()
+    return row
+
+
+def remove_reason(db: Session, actor: User, reason: RejectionReason) -> None:
+    """Kept for the decisions that used it; no longer offered."""
+    require_manager(actor)
+    if len(reasons(db)) <= 1:
+        raise DomainError(_l("Keep at least one reason."))
+    reason.active = False
+
+
 def compose(db: Session, application: Application, kind: str, personal_line: str,
             language: str | None = None) -> tuple[str, str]:
     """Subject and text for ``kind`` in the candidate's language, fields filled in."""

@@ -116,3 +116,33 @@ def templates() -> Any:
     return render_template("staff/templates.html", rows=rows, error=error, error_for=error_for,
                            form=request.form, reasons=reasons), (
         422 if error else 200)
+
+
+@bp.post("/templates/reasons")
+def add_reason() -> Any:
+    hiring.require_manager(current_user)
+    try:
+        ds.add_reason(db.session, current_user, request.form.get("label", ""))
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+    else:
+        db.session.commit()
+    return redirect(url_for(".templates") + "#reasons", 303)
+
+
+@bp.post("/templates/reasons/<int:reason_id>/remove")
+def remove_reason(reason_id: int) -> Any:
+    hiring.require_manager(current_user)
+    from portal.decisions.models import RejectionReason
+
+    reason = db.session.get(RejectionReason, reason_id)
+    if reason is None:
+        abort(404)
+    try:
+        ds.remove_reason(db.session, current_user, reason)
+    except DomainError as exc:
+        flash(str(exc.message), "error")
+    else:
+        db.session.commit()
+    return redirect(url_for(".templates") + "#reasons", 303)

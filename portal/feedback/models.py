@@ -104,8 +104,20 @@ class ScorecardRating(db.Model):
     competency_id: Mapped[int] = mapped_column(ForeignKey("kit_competency.id"))
     rating: Mapped[int | None] = mapped_column()
     notes: Mapped[str] = mapped_column(Text, default="")
+    # Notes per question of the competency, in the kit's order (JSON list of strings).
+    question_notes: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
 
     scorecard: Mapped[Scorecard] = relationship(back_populates="ratings")
+
+    @property
+    def question_note_list(self) -> list[str]:
+        import json
+
+        try:
+            value = json.loads(self.question_notes or "[]")
+        except ValueError:
+            return []
+        return [str(v) for v in value] if isinstance(value, list) else []
 
 
 class ScorecardAmendment(db.Model):

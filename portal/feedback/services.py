@@ -20,7 +20,7 @@ from portal.feedback.models import (
     ScorecardAmendment,
     ScorecardRating,
 )
-from portal.feedback.starter import GENERAL
+from portal.feedback.starter import LIBRARY
 from portal.hiring.models import Application, Candidate, Interview, Opening
 from portal.hiring.services import require_manager
 from portal.timeutil import utcnow
@@ -31,10 +31,14 @@ VISIBILITY = ("after_submit", "always", "managers")
 # ---------------------------------------------------------------- kits
 
 
-def create_starter_kit(db: Session, actor: User, opening: Opening) -> InterviewKit:
+def create_starter_kit(db: Session, actor: User, opening: Opening,
+                       starter: str = "general") -> InterviewKit:
     """A new kit for ``opening`` copied from the starter library in its language."""
     require_manager(actor)
-    name, competencies = GENERAL.get(opening.language, GENERAL["en"])
+    if starter not in LIBRARY:
+        raise DomainError(_l("Choose a starter kit from the list."))
+    kits = LIBRARY[starter]
+    name, competencies = kits.get(opening.language, kits["en"])
     taken = {k.name for k in db.scalars(select(InterviewKit).where(
         InterviewKit.opening_id == opening.id))}
     unique, n = name, 2
@@ -180,6 +184,7 @@ class ScorecardData:
     notes: dict[int, str]  # competency id -> notes
     recommendation: str
     overall: str
+    question_notes: dict[int, list[str]] = field(default_factory=dict)  # competency id -> notes
 
 
 def _apply(card: Scorecard, kit: InterviewKit, data: ScorecardData) -> None:
@@ -191,6 +196,8 @@ def _apply(card: Scorecard, kit: InterviewKit, data: ScorecardData) -> None:
             raise DomainError(_l("Ratings go from 1 to %(n)d.", n=kit.scale_max))
         rating.rating = value
         rating.notes = data.notes.get(rating.competency_id, "")[:5000]
+        rating.question_notes = json.dumps(
+            [n[:5000] for n in data.question_notes.get(rating.competency_id, [])][:50])
     card.recommendation = data.recommendation
     card.notes = data.overall[:10000]
     card.updated_at = utcnow()
@@ -218,7 +225,8 @@ def submit(db: Session, actor: User, card: Scorecard, data: ScorecardData) -> No
 
 def _snapshot(card: Scorecard) -> str:
     return json.dumps({"recommendation": card.recommendation, "notes": card.notes,
-                       "ratings": {r.competency_id: [r.rating, r.notes] for r in card.ratings}})
+                       "ratings": {r.competency_id: [r.rating, r.notes, r.question_notes]
+                                   for r in card.ratings}})
 
 
 def amend(db: Session, actor: User, card: Scorecard, data: ScorecardData, reason: str) -> None:

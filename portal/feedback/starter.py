@@ -60,3 +60,62 @@ GENERAL = {
             "Vilka delar av rollen kan du väl, och vilka vore nya?"]),
     ]),
 }
+
+TECHNICAL = {
+    "en": ("Technical interview", [
+        ("Technical depth", "Knows the tools and ideas of the field in depth.", 2, [
+            "Cannot explain the basics of their own work.",
+            "Explains what they did, but not why.",
+            "Explains how and why, and the limits of their choices.",
+            "Explains trade-offs in depth and connects them to the wider field."], [
+            "Walk us through a system you built. Why was it built that way?",
+            "What would break first if it had ten times the load?"]),
+        ("Problem solving", "Breaks a new problem down and tests ideas.", 2, [
+            "Got stuck without a way forward.",
+            "Found a way with strong hints.",
+            "Found a sound way on their own and checked it.",
+            "Found a clean way, compared alternatives and checked edge cases."], [
+            "Here is a small problem from our daily work: how would you go about it?"]),
+        ("Quality and care", "Tests, reviews and leaves things better than found.", 1, [
+            "No sign of testing or review.",
+            "Tests when asked.",
+            "Tests and reviews as a habit.",
+            "Improves the team's practices around quality."], [
+            "How do you know your code works? Tell us about a bug that got away."]),
+        ("Learning", "Learns new things quickly and shares them.", 1, [
+            "No recent example of learning something new.",
+            "Learns when the job demands it.",
+            "Seeks out new knowledge and applies it.",
+            "Learns fast and teaches others."], [
+            "What did you learn most recently, and how?"]),
+    ]),
+    "sv": ("Teknisk intervju", [
+        ("Teknisk djup", "Kan verktygen och idéerna inom området på djupet.", 2, [
+            "Kan inte förklara grunderna i sitt eget arbete.",
+            "Förklarar vad hen gjorde men inte varför.",
+            "Förklarar hur och varför, och var valen har sina gränser.",
+            "Förklarar avvägningar på djupet och sätter dem i ett större sammanhang."], [
+            "Berätta om ett system du byggt. Varför byggdes det så?",
+            "Vad skulle gå sönder först med tio gånger så mycket last?"]),
+        ("Problemlösning", "Bryter ner ett nytt problem och prövar idéer.", 2, [
+            "Fastnade utan väg framåt.",
+            "Hittade en väg med tydliga ledtrådar.",
+            "Hittade en bra väg själv och kontrollerade den.",
+            "Hittade en ren lösning, jämförde alternativ och tänkte på kantfall."], [
+            "Här är ett litet problem från vår vardag: hur skulle du gå till väga?"]),
+        ("Kvalitet och omsorg", "Testar, granskar och lämnar saker bättre än hen fann dem.", 1, [
+            "Inga tecken på testning eller granskning.",
+            "Testar när hen blir ombedd.",
+            "Testar och granskar av vana.",
+            "Förbättrar teamets arbetssätt kring kvalitet."], [
+            "Hur vet du att din kod fungerar? Berätta om en bugg som slank igenom."]),
+        ("Lärande", "Lär sig nytt snabbt och delar med sig.", 1, [
+            "Inget färskt exempel på att ha lärt sig något nytt.",
+            "Lär sig när jobbet kräver det.",
+            "Söker ny kunskap och använder den.",
+            "Lär sig snabbt och lär andra."], [
+            "Vad lärde du dig senast, och hur?"]),
+    ]),
+}
+
+LIBRARY = {"general": GENERAL, "technical": TECHNICAL}

@@ -54,7 +54,11 @@ def create_kit(opening_id: int) -> Any:
     if source:
         kit = fb.copy_kit(db.session, current_user, _kit_or_404(source), opening)
     else:
-        kit = fb.create_starter_kit(db.session, current_user, opening)
+        try:
+            kit = fb.create_starter_kit(db.session, current_user, opening,
+                                        request.form.get("starter", "general"))
+        except DomainError:
+            abort(400)
     db.session.commit()
     flash(_("Kit created. Adjust it to the role before the first interview."), "success")
     return redirect(url_for(".kit", kit_id=kit.id), 303)
@@ -123,13 +127,17 @@ def delete_competency(kit_id: int, position: int) -> Any:
 def _scorecard_data(kit: InterviewKit) -> fb.ScorecardData:
     ratings: dict[int, int | None] = {}
     notes: dict[int, str] = {}
+    question_notes: dict[int, list[str]] = {}
     for c in kit.competencies:
         raw = request.form.get(f"rating-{c.id}", "")
         ratings[c.id] = int(raw) if raw.isdigit() else None
         notes[c.id] = request.form.get(f"notes-{c.id}", "")
+        question_notes[c.id] = [request.form.get(f"qnotes-{c.id}-{i}", "")
+                                for i in range(len(c.question_list))]
     return fb.ScorecardData(ratings=ratings, notes=notes,
                             recommendation=request.form.get("recommendation", ""),
-                            overall=request.form.get("overall", ""))
+                            overall=request.form.get("overall", ""),
+                            question_notes=question_notes)
 
 
 @bp.route("/interviews/<int:interview_id>/scorecard", methods=["GET", "POST"])

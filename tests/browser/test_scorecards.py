@@ -155,3 +155,23 @@ def test_reject_in_swedish_advance_another_and_a_referee_answers(ctx, browser: B
     expect(page.get_by_text("Mycket bra, svar 4")).to_be_visible()
     for context in (staff_context, kim_page.context, lo_page.context, referee.context):
         context.close()
+
+
+def test_kit_list_and_templates_pages_have_no_serious_axe_violations(ctx, browser: Browser,
+                                                                      live_server):
+    recruiter = UserFactory(email="rec@example.com", role="recruiter")
+    application = make_application(recruiter)
+    fb.create_starter_kit(ctx, recruiter, application.opening)
+    ctx.commit()
+    context = browser.new_context(locale="sv-SE", viewport={"width": 390, "height": 844})
+    staff = StaffPages(context.new_page(), live_server.url)
+    page = staff.page
+    page.goto(f"{live_server.url}/staff/login")
+    page.get_by_label("E-post").fill("rec@example.com")
+    page.get_by_label("Lösenord").fill(PASSWORD)
+    page.get_by_role("button", name="Logga in").click()
+    for path in (f"/staff/openings/{application.opening_id}/kits", "/staff/templates",
+                 f"/staff/applications/{application.id}/decide?decision=advance", "/staff/"):
+        page.goto(live_server.url + path)
+        assert _serious(page) == [], path
+    context.close()

@@ -139,3 +139,42 @@ def test_comparison_sorts_and_filters(app, ctx, world):
     assert rec.get(f"{base}?sort={first}").status_code == 200
     assert rec.get(f"{base}?sort=name").status_code == 200
     assert rec.get(f"{base}?sort=99999").status_code == 200
+
+
+def test_notes_per_question_are_kept_and_shown_after_submitting(app, ctx, world):
+    kit, interview = world["kit"], world["interview"]
+    url = f"/staff/interviews/{interview.id}/scorecard"
+    anna = client_for(app, "anna@example.com")
+    first = kit.competencies[0]
+    form = _form(kit, 3, csrf_from(anna.get(url).text), "submit")
+    form[f"qnotes-{first.id}-1"] = "Would refactor the cache layer"
+    assert anna.post(url, data=form).status_code == 303
+    assert "Would refactor the cache layer" in anna.get(url).text
+    bo = client_for(app, "bo@example.com")
+    bo.post(url, data=_form(kit, 2, csrf_from(bo.get(url).text), "submit"))
+    assert "Would refactor the cache layer" in bo.get(url).text
+
+
+def test_the_technical_starter_kit_and_rejection_reasons(app, ctx, world):
+    rec = client_for(app, "rec@example.com")
+    opening_id = world["opening"].id
+    page = rec.get(f"/staff/openings/{opening_id}/kits")
+    token = csrf_from(page.text)
+    made = rec.post(f"/staff/openings/{opening_id}/kits",
+                    data={"csrf_token": token, "starter": "technical"})
+    assert made.status_code == 303
+    assert "Technical depth" in rec.get(made.headers["Location"]).text
+    assert rec.post(f"/staff/openings/{opening_id}/kits",
+                    data={"csrf_token": token, "starter": "nope"}).status_code == 400
+    templates = rec.get("/staff/templates")
+    assert templates.status_code == 200
+    rec.post("/staff/templates/reasons", data={"csrf_token": token, "label": "Chose internal"})
+    from portal.decisions.services import reasons
+
+    labels = [r.label for r in reasons(ctx)]
+    assert "Chose internal" in labels
+    first = reasons(ctx)[0]
+    rec.post(f"/staff/templates/reasons/{first.id}/remove", data={"csrf_token": token})
+    ctx.expire_all()
+    assert first.label not in [r.label for r in reasons(ctx)]
+    assert "Chose internal" in rec.get("/staff/templates").text
