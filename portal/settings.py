@@ -57,6 +57,7 @@ class Settings:
     ratelimit_storage_uri: str = "memory://"
     worker_in_process: bool = False
     stun_url: str = ""
+    talent_pool_months: int = 12
 
     @property
     def is_production(self) -> bool:
@@ -125,4 +126,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI", "memory://"),
         worker_in_process=_bool(env.get("WORKER_IN_PROCESS"), default=False),
         stun_url=env.get("STUN_URL", "").strip(),
+        talent_pool_months=_int(env, "TALENT_POOL_MONTHS", 12),
     )

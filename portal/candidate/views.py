@@ -351,6 +351,74 @@ def withdraw_referee(referee_id: int) -> Any:
                     303)
 
 
+@bp.route("/portal/privacy", methods=["GET", "POST"])
+def privacy() -> Any:
+    """The talent pool (join, extend, leave) and the candidate's data rights."""
+    from portal.privacy import services as privacy_services
+
+    candidate: Candidate = g.candidate
+    error = None
+    if request.method == "POST":
+        action = request.form.get("action", "")
+        try:
+            if action in ("join", "extend"):
+                if request.form.get("agree") != "y":
+                    raise DomainError(_("Tick the box to agree."))
+                privacy_services.give_consent(db.session, _settings(), candidate,
+                                              current_lang(), request.form.get("roles", ""))
+            elif action == "withdraw":
+                privacy_services.withdraw_consent(db.session, candidate)
+            else:
+                abort(400)
+        except DomainError as exc:
+            db.session.rollback()
+            error = str(exc.message)
+        else:
+            db.session.commit()
+            return redirect(url_for(".privacy"), 303)
+    consent = privacy_services.current_consent(db.session, candidate.id)
+    return render_template("candidate/privacy.html", consent=consent, error=error,
+                           months=_settings().talent_pool_months), (422 if error else 200)
+
+
+@bp.get("/portal/my-data.json")
+def my_data_json() -> Response:
+    """Everything we hold on the candidate, as a file to keep."""
+    from portal.privacy import services as privacy_services
+
+    data = privacy_services.export(db.session, g.candidate)
+    db.session.commit()
+    response = Response(privacy_services.export_json(data), mimetype="application/json")
+    response.headers["Content-Disposition"] = 'attachment; filename="my-data.json"'
+    return response
+
+
+@bp.get("/portal/my-data")
+def my_data() -> Any:
+    """The same, as a page to read."""
+    from portal.privacy import services as privacy_services
+
+    data = privacy_services.export(db.session, g.candidate)
+    db.session.commit()
+    return render_template("candidate/my_data.html", data=data)
+
+
+@bp.route("/portal/erase", methods=["GET", "POST"])
+def erase() -> Any:
+    """Erase: confirmed on this page, reached only through the candidate's own link."""
+    from portal.privacy import services as privacy_services
+
+    if request.method == "POST":
+        if request.form.get("confirm") != "y":
+            return render_template("candidate/erase.html",
+                                   error=_("Tick the box to confirm.")), 422
+        privacy_services.erase(db.session, g.candidate)
+        db.session.commit()
+        sign_out()
+        return render_template("candidate/erased.html", candidate=None)
+    return render_template("candidate/erase.html", error=None)
+
+
 @bp.get("/portal/guides/<platform_key>")
 def guide(platform_key: str) -> Any:
     """How to join on a platform, as a guest, from a computer or a phone."""

@@ -276,6 +276,10 @@ def edit_candidate(candidate_id: int) -> Any:
 def candidate(candidate_id: int) -> Any:
     """One candidate: their applications, interviews, answers and sign-in links."""
     person = services.get_candidate(db.session, current_user, candidate_id)
+    from portal.privacy.services import audit
+
+    audit(db.session, "viewed", person.id, "staff", current_user.id)
+    db.session.commit()
     links = db.session.scalars(
         select(MagicLink).where(MagicLink.candidate_id == person.id)
         .order_by(MagicLink.issued_at.desc()).limit(20)).all()
@@ -524,6 +528,40 @@ def users() -> Any:
     people = db.session.scalars(select(User).order_by(User.name)).all()
     return render_template("staff/users.html", form=form, people=people), (
         422 if form.errors else 200)
+
+
+@bp.get("/audit")
+def audit_log() -> Any:
+    """Admins search who did what to whose data, and export it as CSV."""
+    if current_user.role != Role.ADMIN:
+        abort(403)
+    import csv
+    import io
+
+    from portal.privacy.models import AuditEvent
+
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1000)
+    candidate_id = request.args.get("candidate", type=int)
+    action = request.args.get("action", "")[:40]
+    if candidate_id:
+        query = query.where(AuditEvent.candidate_id == candidate_id)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    events = db.session.scalars(query).all()
+    if request.args.get("format") == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["at", "actor_kind", "actor_id", "action", "candidate_id"])
+        for e in events:
+            writer.writerow([e.at.isoformat(), e.actor_kind, e.actor_id, e.action,
+                             e.candidate_id])
+        from flask import Response
+
+        response = Response(out.getvalue(), mimetype="text/csv")
+        response.headers["Content-Disposition"] = 'attachment; filename="audit.csv"'
+        return response
+    return render_template("staff/audit.html", events=events, candidate_id=candidate_id,
+                           action=action, tz=_settings().default_timezone)
 
 
 @bp.post("/users/<int:user_id>/active")

@@ -53,7 +53,8 @@ def test_candidate_pages_have_no_serious_axe_violations(browser: Browser, live_s
     page.goto(f"{live_server.url}/c/{token}")
     problems: dict[str, list[str]] = {}
     for path in ("/portal/", f"/portal/interviews/{interview_id}",
-                 f"/portal/tech-check/?interview={interview_id}",
+                 f"/portal/tech-check/?interview={interview_id}", "/portal/privacy",
+                 "/portal/my-data", "/portal/erase",
                  f"/portal/applications/{application_id}", "/portal/guides/teams",
                  "/portal/guides/whereby"):
         page.goto(live_server.url + path)

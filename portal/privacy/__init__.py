@@ -1,0 +1,1 @@
+"""Talent-pool consent, the candidate's data rights, and the audit log."""

@@ -1,0 +1,147 @@
+"""Consent to the talent pool, the candidate's own copy of their data, erasure by
+anonymising, and the audit log."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from portal.errors import DomainError
+from portal.hiring.models import Application, Candidate, Interview
+from portal.links.models import MagicLink
+from portal.links.services import revoke_all
+from portal.messaging.models import MessageStatus, OutboxMessage
+from portal.privacy.models import AuditEvent, TalentConsent
+from portal.settings import Settings
+from portal.timeutil import utcnow
+
+CONSENT_TEXT_VERSION = "2026-11-25.1"
+
+
+def audit(db: Session, action: str, candidate_id: int | None, actor_kind: str,
+          actor_id: int | None = None) -> None:
+    """Record an event by ids only: the log never holds person data."""
+    db.add(AuditEvent(action=action, candidate_id=candidate_id, actor_kind=actor_kind,
+                      actor_id=actor_id))
+
+
+def current_consent(db: Session, candidate_id: int) -> TalentConsent | None:
+    row = db.scalar(select(TalentConsent).where(TalentConsent.candidate_id == candidate_id)
+                    .order_by(TalentConsent.id.desc()).limit(1))
+    return row if row is not None and row.active else None
+
+
+def give_consent(db: Session, settings: Settings, candidate: Candidate, language: str,
+                 roles: str) -> TalentConsent:
+    """Join the pool, or extend: a new record with this text version, language and time."""
+    previous = current_consent(db, candidate.id)
+    if previous is not None:
+        previous.withdrawn_at = utcnow()  # superseded by the new consent
+    now = utcnow()
+    consent = TalentConsent(candidate_id=candidate.id, text_version=CONSENT_TEXT_VERSION,
+                            language=language, roles=roles.strip()[:500], given_at=now,
+                            expires_at=now + timedelta(days=30 * settings.talent_pool_months))
+    db.add(consent)
+    audit(db, "consent_extended" if previous else "consent_given", candidate.id, "candidate",
+          candidate.id)
+    return consent
+
+
+def withdraw_consent(db: Session, candidate: Candidate) -> None:
+    """Leave the pool at once; queued pool messages to them are cancelled."""
+    consent = current_consent(db, candidate.id)
+    if consent is None:
+        raise DomainError(_l("You are not in the talent pool."))
+    consent.withdrawn_at = utcnow()
+    db.execute(update(OutboxMessage).where(
+        OutboxMessage.candidate_id == candidate.id,
+        OutboxMessage.status == MessageStatus.PENDING,
+        OutboxMessage.kind.like("pool_%")).values(status=MessageStatus.FAILED.value,
+                                                  last_error="consent withdrawn"))
+    audit(db, "consent_withdrawn", candidate.id, "candidate", candidate.id)
+
+
+def export(db: Session, candidate: Candidate) -> dict[str, Any]:
+    """Everything we hold on the candidate, for them to take."""
+    from portal.references.models import Referee
+    from portal.techcheck.models import TechCheckResult
+
+    applications = db.scalars(select(Application).where(
+        Application.candidate_id == candidate.id)).all()
+    app_ids = [a.id for a in applications]
+    interviews = db.scalars(select(Interview).where(Interview.application_id.in_(app_ids))
+                            ).all() if app_ids else []
+    iso = lambda value: value.isoformat() if value else None  # noqa: E731
+    data = {
+        "exported_at": iso(utcnow()),
+        "person": {"name": candidate.name, "email": candidate.email, "phone": candidate.phone,
+                   "language": candidate.language, "timezone": candidate.timezone,
+                   "first_seen_at": iso(candidate.first_seen_at)},
+        "applications": [{"opening": a.opening.title,
+                          "stage": a.shown_stage.public_name(candidate.language),
+                          "applied_at": iso(a.created_at), "closed_at": iso(a.closed_at)}
+                         for a in applications],
+        "interviews": [{"round": i.round_name, "starts_at": iso(i.starts_at),
+                        "platform": i.platform, "your_answer": i.response,
+                        "your_message": i.response_message} for i in interviews],
+        "emails_to_you": [{"subject": m.subject, "created_at": iso(m.created_at),
+                           "status": m.status}
+                          for m in db.scalars(select(OutboxMessage).where(
+                              OutboxMessage.candidate_id == candidate.id))],
+        "tech_checks": [{"at": iso(t.created_at), "verdict": t.verdict,
+                         "browser": t.browser, "system": t.system}
+                        for t in db.scalars(select(TechCheckResult).where(
+                            TechCheckResult.candidate_id == candidate.id))],
+        "referees_you_named": [{"name": r.name, "relation": r.relation, "email": r.email,
+                                "phone": r.phone} for r in db.scalars(select(Referee).where(
+                                    Referee.application_id.in_(app_ids)))] if app_ids else [],
+        "talent_pool_consents": [{"given_at": iso(c.given_at), "expires_at": iso(c.expires_at),
+                                  "withdrawn_at": iso(c.withdrawn_at), "roles": c.roles,
+                                  "text_version": c.text_version, "language": c.language}
+                                 for c in db.scalars(select(TalentConsent).where(
+                                     TalentConsent.candidate_id == candidate.id))],
+    }
+    audit(db, "data_exported", candidate.id, "candidate", candidate.id)
+    return data
+
+
+def erase(db: Session, candidate: Candidate) -> None:
+    """Anonymise the candidate everywhere: person data gone, links revoked, messages
+    cancelled; counts that identify nobody stay."""
+    from portal.references.models import Referee
+    from portal.techcheck.models import TechCheckResult
+
+    email, cid = candidate.email, candidate.id
+    revoke_all(db, candidate)
+    app_ids = list(db.scalars(select(Application.id).where(Application.candidate_id == cid)))
+    db.execute(delete(OutboxMessage).where(or_(OutboxMessage.candidate_id == cid,
+                                               OutboxMessage.to_email == email)))
+    if app_ids:
+        db.execute(delete(Referee).where(Referee.application_id.in_(app_ids)))
+        db.execute(update(Interview).where(Interview.application_id.in_(app_ids))
+                   .values(response_message=""))
+        from portal.decisions.models import OutcomeMessage
+
+        db.execute(update(OutcomeMessage).where(OutcomeMessage.application_id.in_(app_ids))
+                   .values(subject="", body="", skipped_reason=""))
+    db.execute(update(TechCheckResult).where(TechCheckResult.candidate_id == cid)
+               .values(payload="{}", browser="", system=""))
+    db.execute(update(TalentConsent).where(TalentConsent.candidate_id == cid,
+                                           TalentConsent.withdrawn_at.is_(None))
+               .values(withdrawn_at=utcnow()))
+    candidate.name = "–"
+    candidate.email = f"erased-{cid}@invalid"
+    candidate.phone = ""
+    candidate.first_seen_at = candidate.last_seen_at = None
+    db.execute(update(MagicLink).where(MagicLink.candidate_id == cid)
+               .values(nonce="erased"))
+    audit(db, "erased", cid, "candidate", cid)
+
+
+def export_json(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2)
