@@ -70,6 +70,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from portal.feedback.views import bp as feedback_bp
     from portal.hiring.views import bp as hiring_bp
     from portal.messaging.views import bp as messaging_bp
+    from portal.privacy.views import bp as pool_bp
     from portal.references.views import bp as referee_bp
     from portal.references.views import staff_bp as references_bp
     from portal.techcheck.views import bp as techcheck_bp
@@ -84,6 +85,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(feedback_bp)
     app.register_blueprint(decisions_bp)
     app.register_blueprint(referee_bp)
+    app.register_blueprint(pool_bp)
     app.register_blueprint(references_bp)
     app.register_blueprint(candidate_bp)
     app.register_blueprint(techcheck_bp)

@@ -7,7 +7,7 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
-_TOKEN = re.compile(r"/(c|r)/[A-Za-z0-9_\-\.]{16,}")
+_TOKEN = re.compile(r"/(c|r|pool)/[A-Za-z0-9_\-\.]{16,}")
 
 
 def redact(value: str) -> str:

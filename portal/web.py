@@ -221,7 +221,7 @@ def _refuse_nul_bytes() -> None:
 class RedactTokens(logging.Filter):
     """Keeps magic-link tokens out of access logs (werkzeug's and gunicorn's)."""
 
-    pattern = re.compile(r"/(c|r)/[A-Za-z0-9_\-\.]{16,}")
+    pattern = re.compile(r"/(c|r|pool)/[A-Za-z0-9_\-\.]{16,}")
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args:

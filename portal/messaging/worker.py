@@ -157,6 +157,9 @@ def run_once(app: Flask) -> RunReport:
         from portal.references.services import remind_due
 
         report.reminders += remind_due(db.session, settings)
+        from portal.privacy.services import remind_expiring
+
+        report.reminders += remind_expiring(db.session, settings)
         db.session.commit()
         deliver_due(db.session, settings, report)
         db.session.remove()

@@ -25,6 +25,8 @@ class TalentConsent(db.Model):
     given_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reminded_30_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reminded_7_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def active(self) -> bool:

@@ -145,3 +145,66 @@ def erase(db: Session, candidate: Candidate) -> None:
 
 def export_json(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+# ---------------------------------------------------------------- expiry
+
+
+def _pool_serializer(settings: Settings) -> Any:
+    from itsdangerous import URLSafeTimedSerializer
+
+    from portal.links.services import _SALTS, PURPOSE_POOL
+
+    return URLSafeTimedSerializer([*settings.secret_key_fallbacks, settings.secret_key],
+                                  salt=_SALTS[PURPOSE_POOL])
+
+
+def extend_link(settings: Settings, consent: TalentConsent) -> str:
+    token = _pool_serializer(settings).dumps({"c": consent.id})
+    return f"{settings.base_url}/pool/{token}"
+
+
+def consent_from_token(db: Session, settings: Settings, token: str) -> TalentConsent:
+    """The consent an extend link names, while it is still the candidate's current one."""
+    from itsdangerous import BadSignature
+
+    try:
+        data = _pool_serializer(settings).loads(token, max_age=60 * 60 * 24 * 60)
+    except BadSignature:
+        raise DomainError(_l("This link does not work any more.")) from None
+    consent = db.get(TalentConsent, data.get("c")) if isinstance(data, dict) else None
+    if consent is None or consent.withdrawn_at is not None:
+        raise DomainError(_l("This link does not work any more."))
+    return consent
+
+
+def remind_expiring(db: Session, settings: Settings) -> int:
+    """30 and 7 days before a consent runs out, one message each with a link to extend."""
+    from flask_babel import gettext as _
+
+    from portal.i18n import force_locale
+    from portal.messaging.services import enqueue, render_email
+
+    now = utcnow()
+    sent = 0
+    for days, column in ((7, "reminded_7_at"), (30, "reminded_30_at")):
+        due = db.scalars(select(TalentConsent).where(
+            TalentConsent.withdrawn_at.is_(None), TalentConsent.expires_at > now,
+            TalentConsent.expires_at <= now + timedelta(days=days),
+            getattr(TalentConsent, column).is_(None)))
+        for consent in due:
+            if days == 30 and consent.reminded_7_at is not None:
+                continue
+            candidate = db.get(Candidate, consent.candidate_id)
+            with force_locale(candidate.language):
+                subject = _("Stay in our talent pool?")
+            text, html = render_email("pool_expiring", candidate.language, candidate=candidate,
+                                      consent=consent, link=extend_link(settings, consent),
+                                      days=days)
+            enqueue(db, kind="pool_expiring", to_email=candidate.email, to_name=candidate.name,
+                    subject=subject, text=text, html=html, candidate_id=candidate.id)
+            setattr(consent, column, now)
+            if days == 7:
+                consent.reminded_30_at = consent.reminded_30_at or now
+            sent += 1
+    return sent
