@@ -24,6 +24,7 @@ from portal.errors import DomainError
 from portal.hiring.models import Application, Interview, InterviewStatus, Stage, StageKind
 from portal.hiring.services import move_application, require_manager
 from portal.messaging.services import enqueue, render_email
+from portal.settings import Settings
 from portal.timeutil import utcnow
 
 FIELDS = {"name", "role", "personal_line"}
@@ -158,7 +159,8 @@ def decide(db: Session, actor: User, application: Application, kind: str,
 
 
 def schedule(db: Session, actor: User, application: Application, kind: str, subject: str,
-             body: str, send_at: datetime | None) -> OutcomeMessage:
+             body: str, send_at: datetime | None,
+             settings: Settings | None = None) -> OutcomeMessage:
     """Send now (``send_at`` None or past) or at a set time; the worker sends later ones."""
     require_manager(actor)
     if kind not in KINDS:
@@ -174,15 +176,23 @@ def schedule(db: Session, actor: User, application: Application, kind: str, subj
     db.add(message)
     db.flush()
     if message.send_at <= now:
-        deliver(db, message, application)
+        deliver(db, message, application, settings)
     return message
 
 
-def deliver(db: Session, message: OutcomeMessage, application: Application) -> None:
-    """Into the outbox, and the portal shows the outcome from now on."""
+def deliver(db: Session, message: OutcomeMessage, application: Application,
+            settings: Settings | None = None) -> None:
+    """Into the outbox, and the portal shows the outcome from now on. A rejection also
+    offers the talent pool, through a sign-in link to the candidate's data page."""
     candidate = application.candidate
+    pool_link = None
+    if message.kind.startswith("reject") and settings is not None:
+        from portal.links.services import issue_link, link_url
+
+        _link, token = issue_link(db, settings, candidate)
+        pool_link = link_url(settings, token, next_path="/portal/privacy")
     text, html = render_email("candidate_outcome", candidate.language, candidate=candidate,
-                              body=message.body, link=None)
+                              body=message.body, link=pool_link)
     enqueue(db, kind=f"outcome_{message.kind}", to_email=candidate.email,
             to_name=candidate.name, subject=message.subject, text=text, html=html,
             candidate_id=candidate.id)
@@ -205,13 +215,13 @@ def record_no_message(db: Session, actor: User, application: Application,
     return message
 
 
-def send_due(db: Session) -> int:
+def send_due(db: Session, settings: Settings | None = None) -> int:
     """For the worker: messages whose time has come."""
     due = list(db.scalars(select(OutcomeMessage).where(
         OutcomeMessage.sent_at.is_(None), OutcomeMessage.kind != "none",
         OutcomeMessage.send_at <= utcnow())))
     for message in due:
-        deliver(db, message, db.get(Application, message.application_id))
+        deliver(db, message, db.get(Application, message.application_id), settings)
     return len(due)
 
 

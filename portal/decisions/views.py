@@ -69,7 +69,8 @@ def decide(application_id: int) -> Any:
             else:
                 ds.schedule(db.session, current_user, application, kind,
                             request.form.get("subject", subject),
-                            request.form.get("body", body), _send_at())
+                            request.form.get("body", body), _send_at(),
+                            current_app.config["PORTAL"])
         except DomainError as exc:
             db.session.rollback()
             error = str(exc.message)

@@ -153,7 +153,7 @@ def run_once(app: Flask) -> RunReport:
         report.reminders += queue_scorecard_reminders(db.session, settings)
         from portal.decisions.services import send_due
 
-        send_due(db.session)
+        send_due(db.session, settings)
         from portal.references.services import remind_due
 
         report.reminders += remind_due(db.session, settings)

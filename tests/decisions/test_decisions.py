@@ -124,6 +124,8 @@ def test_decide_page_previews_and_sends(app, ctx, case):
     outbox = ctx.scalar(select(OutboxMessage).where(
         OutboxMessage.kind == "outcome_reject_screening"))
     assert "Du var nära!" in outbox.text_body and outbox.to_email == application.candidate.email
+    assert "talangpool" in outbox.text_body and "/c/" in outbox.text_body
+    assert "next=/portal/privacy" in outbox.text_body
     bad_time = client.post(f"/staff/applications/{application.id}/decide?decision=offer",
                            data={"csrf_token": token, "action": "send", "decision": "offer",
                                  "when": "later", "send_date": "soon"})
