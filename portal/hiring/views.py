@@ -11,10 +11,15 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from portal.accounts.forms import UserForm
 from portal.accounts.models import Role, User
+from portal.accounts.services import create_user
 from portal.accounts.views import guard_staff
+from portal.decisions.services import waiting_for_answer
 from portal.errors import DomainError
 from portal.extensions import db
+from portal.feedback import services as fb
+from portal.feedback.models import KitCompetency
 from portal.forms import choices
 from portal.hiring import notify, services
 from portal.hiring.forms import (
@@ -31,6 +36,9 @@ from portal.links.services import revoke_all
 from portal.messaging.services import failed_count
 from portal.platforms.links import InvalidMeetingLink, new_jitsi_room_link, validate_meeting_link
 from portal.platforms.registry import platform_choices
+from portal.privacy.models import AuditEvent
+from portal.privacy.services import audit
+from portal.references import services as refs
 from portal.techcheck import services as techcheck
 from portal.timeutil import all_zones, is_valid_zone, utcnow, zone
 from portal.web import is_htmx_target
@@ -67,12 +75,10 @@ def dashboard() -> Any:
     attention = [i for i in interviews if i.response == "reschedule"]
     unchecked_ids = {i.id for i in techcheck.unchecked_soon(db.session)}
     unchecked = [i for i in interviews if i.id in unchecked_ids]
-    from portal.decisions.services import waiting_for_answer
-    from portal.feedback.services import missing_scorecards
 
     waiting = waiting_for_answer(db.session) if current_user.can_manage_hiring else []
-    missing = missing_scorecards(db.session) if current_user.can_manage_hiring else [
-        pair for pair in missing_scorecards(db.session) if pair[1].id == current_user.id]
+    missing = fb.missing_scorecards(db.session) if current_user.can_manage_hiring else [
+        pair for pair in fb.missing_scorecards(db.session) if pair[1].id == current_user.id]
     return render_template(
         "staff/dashboard.html", todays=todays, later=later, attention=attention, tz=tz,
         unchecked=unchecked, missing=missing, waiting=waiting,
@@ -276,7 +282,6 @@ def edit_candidate(candidate_id: int) -> Any:
 def candidate(candidate_id: int) -> Any:
     """One candidate: their applications, interviews, answers and sign-in links."""
     person = services.get_candidate(db.session, current_user, candidate_id)
-    from portal.privacy.services import audit
 
     audit(db.session, "viewed", person.id, "staff", current_user.id)
     db.session.commit()
@@ -288,9 +293,6 @@ def candidate(candidate_id: int) -> Any:
     add_form.opening_id.choices = choices(
         (o.id, o.title) for o in _open_openings() if o.id not in taken)
     latest = techcheck.latest_by_candidate(db.session, [person.id]).get(person.id)
-    from portal.feedback import services as fb
-    from portal.feedback.models import KitCompetency
-    from portal.references import services as refs
 
     interviews = [i for a in person.applications for i in a.interviews]
     feedback = {i.id: fb.readable_scorecards(db.session, current_user, i) for i in interviews}
@@ -362,9 +364,8 @@ def _interview_form(opening_id: int, interview: Interview | None = None) -> Inte
         select(User).where(User.active.is_(True)).order_by(User.name)).all()
     form.interviewer_ids.choices = choices(
         (u.id, f"{u.name} ({u.email})") for u in interviewers)
-    from portal.feedback.services import current_kits
 
-    kits = current_kits(db.session, opening_id)
+    kits = fb.current_kits(db.session, opening_id)
     form.kit_id.choices = choices([("", _("No kit")), *((k.id, f"{k.name} (v{k.version})")
                                                           for k in kits)])
     if not form.is_submitted():
@@ -510,8 +511,6 @@ def users() -> Any:
     """Admins add staff accounts."""
     if current_user.role != Role.ADMIN:
         abort(403)
-    from portal.accounts.forms import UserForm
-    from portal.accounts.services import create_user
 
     form = UserForm()
     if form.validate_on_submit():
@@ -538,7 +537,6 @@ def audit_log() -> Any:
     import csv
     import io
 
-    from portal.privacy.models import AuditEvent
 
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1000)
     candidate_id = request.args.get("candidate", type=int)

@@ -22,6 +22,8 @@ from flask_login import current_user
 from portal.accounts.views import guard_staff
 from portal.errors import DomainError
 from portal.extensions import db, limiter
+from portal.hiring import services as hiring
+from portal.hiring.models import Application
 from portal.references import services as refs
 from portal.references.models import Referee, ReferenceRequest
 
@@ -69,10 +71,10 @@ def open_link(token: str) -> Any:
 def form() -> Any:
     """The questionnaire, in the referee's language; drafts save, sending locks it."""
     item: ReferenceRequest = g.reference
-    application = item.referee
     error = None
     if request.method == "POST":
-        answers = {i: request.form.get(f"answer-{i}", "") for i in range(50)}
+        count = len(refs.answers_of(item))
+        answers = {i: request.form.get(f"answer-{i}", "") for i in range(count)}
         final = request.form.get("action") == "send"
         try:
             refs.save_answers(db.session, item, answers, final)
@@ -86,9 +88,7 @@ def form() -> Any:
                 return render_template("referee/thanks.html")
             flash(_("Your draft is saved. You can come back with the same link."), "success")
             return redirect(url_for(".form"), 303)
-    from portal.hiring.models import Application
-
-    app_row = db.session.get(Application, application.application_id)
+    app_row = db.session.get(Application, item.referee.application_id)
     answers = refs.answers_of(item)
     if error:
         answers = [(q, request.form.get(f"answer-{i}", "")) for i, (q, _a) in enumerate(answers)]
@@ -100,8 +100,6 @@ def form() -> Any:
 @staff_bp.post("/referees/<int:referee_id>/request")
 def send(referee_id: int) -> Any:
     """Staff send (or send again) a request to a referee the candidate consented to."""
-    from portal.hiring import services as hiring
-
     hiring.require_manager(current_user)
     referee = db.session.get(Referee, referee_id)
     if referee is None:
