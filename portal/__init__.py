@@ -54,6 +54,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = web.IdConverter
     from portal.extensions import babel, compress, csrf, db, htmx, limiter, login_manager, migrate
 
+    app.before_request(web.upload_limit)  # before CSRF reads the form
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
@@ -70,6 +71,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from portal.feedback.views import bp as feedback_bp
     from portal.hiring.views import bp as hiring_bp
     from portal.messaging.views import bp as messaging_bp
+    from portal.pool.views import bp as pool_staff_bp
     from portal.privacy.views import bp as pool_bp
     from portal.references.views import bp as referee_bp
     from portal.references.views import staff_bp as references_bp
@@ -86,6 +88,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(decisions_bp)
     app.register_blueprint(referee_bp)
     app.register_blueprint(pool_bp)
+    app.register_blueprint(pool_staff_bp)
     app.register_blueprint(references_bp)
     app.register_blueprint(candidate_bp)
     app.register_blueprint(techcheck_bp)

@@ -120,3 +120,23 @@ def init_app(app: Flask) -> None:
         click.echo("worker running; Ctrl-C to stop")
         with contextlib.suppress(KeyboardInterrupt):
             run_forever(app_obj, interval)
+
+    @app.cli.command("retention")
+    @click.option("--apply", "do_apply", is_flag=True,
+                  help="Erase what is due now (the worker does this daily).")
+    @click.option("--days", default=30, show_default=True,
+                  help="Without --apply: list what is erased within this many days.")
+    def retention_cmd(do_apply: bool, days: int) -> None:
+        """Preview or run the retention rules."""
+        from portal.pool import retention
+
+        settings = current_app.config["PORTAL"]
+        if do_apply:
+            report = retention.apply(db.session, settings)
+            db.session.commit()
+            click.echo(f"profiles removed {report.profiles_removed}, candidates erased "
+                       f"{report.candidates_erased}, kept on hold {report.held}")
+            return
+        for item in retention.due_for_erasure(db.session, settings, within_days=days):
+            held = f"  HOLD: {item.hold.reason}" if item.hold else ""
+            click.echo(f"{item.due_at:%Y-%m-%d}  candidate {item.candidate.id}{held}")

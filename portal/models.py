@@ -19,12 +19,14 @@ from portal.feedback.models import (
 from portal.hiring.models import Application, Candidate, Interview, Opening, Stage
 from portal.links.models import MagicLink
 from portal.messaging.models import OutboxMessage
+from portal.pool.models import PoolInvite, RetentionHold, SavedSearch, TalentProfile
 from portal.privacy.models import AuditEvent, TalentConsent
 from portal.references.models import Referee, ReferenceRequest
 from portal.techcheck.models import TechCheckResult
 
 __all__ = [
     "AuditEvent", "TalentConsent",
+    "PoolInvite", "RetentionHold", "SavedSearch", "TalentProfile",
     "ReferenceRequest", "Referee",
     "Decision", "ExperienceAnswer", "ExperienceAsked", "MessageTemplate", "OutcomeMessage",
     "RejectionReason",

@@ -58,6 +58,8 @@ class Settings:
     worker_in_process: bool = False
     stun_url: str = ""
     talent_pool_months: int = 12
+    retention_months: int = 24
+    upload_dir: str = str(INSTANCE / "uploads")
 
     @property
     def is_production(self) -> bool:
@@ -127,4 +129,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         worker_in_process=_bool(env.get("WORKER_IN_PROCESS"), default=False),
         stun_url=env.get("STUN_URL", "").strip(),
         talent_pool_months=_int(env, "TALENT_POOL_MONTHS", 12),
+        retention_months=_int(env, "RETENTION_MONTHS", 24),
+        upload_dir=env.get("UPLOAD_DIR", "") or str(INSTANCE / "uploads"),
     )

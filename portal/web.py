@@ -207,6 +207,15 @@ def _handle_csrf(exc: CSRFError) -> Any:
         "nothing you had saved is lost."))
 
 
+UPLOAD_ENDPOINTS = frozenset({"candidate.upload_cv"})
+
+
+def upload_limit() -> None:
+    """Uploads may be larger than a form: a 10 MB file plus the form around it."""
+    if request.endpoint in UPLOAD_ENDPOINTS:
+        request.max_content_length = 10 * 1024 * 1024 + 64 * 1024
+
+
 def _refuse_nul_bytes() -> None:
     """No text field ever holds a NUL; PostgreSQL would refuse it deep inside a query."""
     sources = [request.args]

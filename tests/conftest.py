@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import socket
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
@@ -14,12 +15,14 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 os.environ["PORTAL_ENV"] = "test"
 os.environ["SECRET_KEY"] = "test-only-secret-" + "k" * 40
 os.environ["MAIL_BACKEND"] = "database"
 os.environ.pop("DATABASE_URL", None)
 os.environ.pop("WORKER_IN_PROCESS", None)
+os.environ["UPLOAD_DIR"] = tempfile.mkdtemp(prefix="portal-uploads-")
 
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
@@ -106,6 +109,7 @@ def _clean(request: pytest.FixtureRequest) -> Iterator[None]:
     application: Flask = request.getfixturevalue("app")
     with application.app_context():
         db.session.rollback()
+        db.session.execute(text("DELETE FROM pool_search"))  # the index beside the tables
         for table in reversed(db.metadata.sorted_tables):
             db.session.execute(table.delete())
         db.session.commit()

@@ -42,8 +42,10 @@ def test_head_matches_models_and_every_step_goes_up_and_down(empty_url):
 
         upgrade()
         with db.engine.connect() as conn:
-            diff = compare_metadata(
-                MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+            diff = compare_metadata(MigrationContext.configure(conn, opts={
+                "compare_type": True,
+                "include_object": lambda obj, name, type_, *_: not (
+                    type_ == "table" and name.startswith("pool_search"))}), db.metadata)
         assert diff == [], f"models and migrations differ: {diff}"
 
         # Walk every step down and up again.

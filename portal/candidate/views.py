@@ -153,8 +153,12 @@ def overview() -> Any:
             "next": queries.next_interview(application, now),
             "steps": queries.timeline(application, current_lang()),
         })
+    from portal.pool.models import PoolInvite
+
+    invites = db.session.scalars(select(PoolInvite).where(
+        PoolInvite.candidate_id == candidate.id, PoolInvite.answer == "")).all()
     return render_template("candidate/overview.html", candidate=candidate, cards=cards,
-                           tz=candidate.timezone, now=now)
+                           tz=candidate.timezone, now=now, invites=invites)
 
 
 def _interview_or_404(interview_id: int) -> Any:
@@ -376,9 +380,113 @@ def privacy() -> Any:
         else:
             db.session.commit()
             return redirect(url_for(".privacy"), 303)
+    return _render_privacy(error=error)
+
+
+def _render_privacy(error: str | None = None, field_errors: dict[str, str] | None = None,
+                    form: dict[str, str] | None = None) -> Any:
+    from portal.pool import services as pool
+    from portal.privacy import services as privacy_services
+
+    candidate: Candidate = g.candidate
     consent = privacy_services.current_consent(db.session, candidate.id)
+    profile = pool.profile_of(db.session, candidate.id) if consent else None
+    failed = bool(error or field_errors)
     return render_template("candidate/privacy.html", consent=consent, error=error,
-                           months=_settings().talent_pool_months), (422 if error else 200)
+                           profile=profile, field_errors=field_errors or {}, form=form or {},
+                           remote_choices=pool.REMOTE_CHOICES,
+                           months=_settings().talent_pool_months), (422 if failed else 200)
+
+
+def _pool_profile_or_redirect() -> Any:
+    from portal.pool import services as pool
+    from portal.privacy import services as privacy_services
+
+    if privacy_services.current_consent(db.session, g.candidate.id) is None:
+        return None
+    return pool.profile_of(db.session, g.candidate.id) or pool.ensure_profile(db.session,
+                                                                             g.candidate)
+
+
+@bp.post("/portal/profile")
+def update_profile() -> Any:
+    """The candidate's own part of their pool profile."""
+    from portal.pool import services as pool
+
+    profile = _pool_profile_or_redirect()
+    if profile is None:
+        return redirect(url_for(".privacy"), 303)
+    form = {k: request.form.get(k, "") for k in
+            ("summary", "skills", "location", "remote", "languages", "roles")}
+    try:
+        pool.update_candidate_part(db.session, profile, pool.CandidatePart(**form))
+    except DomainError as exc:
+        db.session.rollback()
+        return _render_privacy(field_errors={exc.field or "form": str(exc.message)}, form=form)
+    db.session.commit()
+    flash(_("Your profile is saved."), "success")
+    return redirect(url_for(".privacy") + "#profile-h", 303)
+
+
+@bp.post("/portal/profile/cv")
+def upload_cv() -> Any:
+    """A CV as PDF (up to 10 MB), checked by its content; stored only when every check
+    passes."""
+    from portal.pool import services as pool
+
+    profile = _pool_profile_or_redirect()
+    if profile is None:
+        return redirect(url_for(".privacy"), 303)
+    upload = request.files.get("cv")
+    try:
+        if upload is None or not upload.filename:
+            raise DomainError(_("Choose a PDF file."), field="cv")
+        pool.store_cv(db.session, _settings(), profile, upload.filename, upload.stream)
+    except DomainError as exc:
+        db.session.rollback()
+        return _render_privacy(field_errors={"cv": str(exc.message)})
+    db.session.commit()
+    flash(_("Your CV is uploaded."), "success")
+    return redirect(url_for(".privacy") + "#cv-h", 303)
+
+
+@bp.post("/portal/profile/cv/delete")
+def delete_cv() -> Any:
+    from portal.pool import services as pool
+
+    profile = _pool_profile_or_redirect()
+    if profile is not None and profile.cv_key:
+        pool.remove_cv(db.session, _settings(), profile)
+        db.session.commit()
+        flash(_("Your CV is deleted."), "success")
+    return redirect(url_for(".privacy") + "#cv-h", 303)
+
+
+@bp.route("/portal/invites/<int:invite_id>", methods=["GET", "POST"])
+def pool_invite(invite_id: int) -> Any:
+    """An invitation from the talent pool: interested, not now, or never again."""
+    from portal.pool import services as pool
+
+    try:
+        item = pool.invite_for_candidate(db.session, g.candidate, invite_id)
+    except NotFound:
+        abort(404)
+    error = None
+    if request.method == "POST":
+        try:
+            application = pool.answer_invite(db.session, item, request.form.get("answer", ""))
+        except DomainError as exc:
+            db.session.rollback()
+            error = str(exc.message)
+        else:
+            db.session.commit()
+            if application is not None:
+                flash(_("Thank you! You are now in the process for %(title)s.",
+                        title=item.opening.title), "success")
+                return redirect(url_for(".status", application_id=application.id), 303)
+            return redirect(url_for(".pool_invite", invite_id=item.id), 303)
+    return render_template("candidate/invite.html", invite=item, error=error), (
+        422 if error else 200)
 
 
 @bp.get("/portal/my-data.json")
@@ -412,7 +520,7 @@ def erase() -> Any:
         if request.form.get("confirm") != "y":
             return render_template("candidate/erase.html",
                                    error=_("Tick the box to confirm.")), 422
-        privacy_services.erase(db.session, g.candidate)
+        privacy_services.erase(db.session, g.candidate, settings=_settings())
         db.session.commit()
         sign_out()
         return render_template("candidate/erased.html", candidate=None)

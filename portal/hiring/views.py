@@ -36,6 +36,8 @@ from portal.links.services import revoke_all
 from portal.messaging.services import failed_count
 from portal.platforms.links import InvalidMeetingLink, new_jitsi_room_link, validate_meeting_link
 from portal.platforms.registry import platform_choices
+from portal.pool import retention
+from portal.pool import services as pool_services
 from portal.privacy.models import AuditEvent
 from portal.privacy.services import audit
 from portal.references import services as refs
@@ -308,7 +310,9 @@ def candidate(candidate_id: int) -> Any:
                            references=refs.referees_for(
                                db.session, [a.id for a in person.applications]),
                            answers_of=refs.answers_of,
-                           competency_names=competency_names)
+                           competency_names=competency_names,
+                           pool_profile=pool_services.profile_of(db.session, person.id),
+                           hold=retention.active_hold(db.session, person.id))
 
 
 @bp.post("/candidates/<int:candidate_id>/applications")

@@ -91,8 +91,16 @@ def _window_query() -> Any:
         .where(Application.candidate_id == MagicLink.candidate_id)
         .scalar_subquery()
     )
+    from portal.privacy.models import TalentConsent
+
+    pool_until = (
+        select(func.max(TalentConsent.expires_at))
+        .where(TalentConsent.candidate_id == MagicLink.candidate_id,
+               TalentConsent.withdrawn_at.is_(None))
+        .scalar_subquery()
+    )
     return (
-        select(MagicLink, Candidate, open_apps, last_closed)
+        select(MagicLink, Candidate, open_apps, last_closed, pool_until)
         .join(Candidate, Candidate.id == MagicLink.candidate_id)
         .where(MagicLink.id == bindparam("link_id"))
     )
@@ -106,14 +114,18 @@ def load_valid_link(
     row = db.execute(_window_query(), {"link_id": link_id}).first()
     if row is None:
         raise LinkProblem("invalid")
-    link, candidate, open_count, last_closed = row
+    link, candidate, open_count, last_closed, pool_until = row
     if link.revoked_at is not None:
         raise LinkProblem("revoked", candidate)
     if link.expires_at <= utcnow():
         raise LinkProblem("expired", candidate)
     if last_closed is not None and last_closed.tzinfo is None:
         last_closed = last_closed.replace(tzinfo=UTC)
-    if not process_window_open(settings, bool(open_count), last_closed, link.issued_at):
+    if pool_until is not None and pool_until.tzinfo is None:
+        pool_until = pool_until.replace(tzinfo=UTC)
+    in_pool = pool_until is not None and pool_until > utcnow()  # the pool keeps them with us
+    if not (in_pool or process_window_open(settings, bool(open_count), last_closed,
+                                           link.issued_at)):
         raise LinkProblem("expired", candidate)
     return link, candidate
 

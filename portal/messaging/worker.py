@@ -161,6 +161,10 @@ def run_once(app: Flask) -> RunReport:
 
         report.reminders += remind_expiring(db.session, settings)
         db.session.commit()
+        from portal.pool.retention import run_daily
+
+        run_daily(db.session, settings)
+        db.session.commit()
         deliver_due(db.session, settings, report)
         db.session.remove()
     return report

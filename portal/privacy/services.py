@@ -4,6 +4,8 @@ anonymising, and the audit log."""
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -49,6 +51,9 @@ def give_consent(db: Session, settings: Settings, candidate: Candidate, language
     db.add(consent)
     audit(db, "consent_extended" if previous else "consent_given", candidate.id, "candidate",
           candidate.id)
+    from portal.pool.services import ensure_profile
+
+    ensure_profile(db, candidate, roles)
     return consent
 
 
@@ -64,6 +69,11 @@ def withdraw_consent(db: Session, candidate: Candidate) -> None:
         OutboxMessage.kind.like("pool_%")).values(status=MessageStatus.FAILED.value,
                                                   last_error="consent withdrawn"))
     audit(db, "consent_withdrawn", candidate.id, "candidate", candidate.id)
+    from flask import current_app
+
+    from portal.pool.services import delete_profile
+
+    delete_profile(db, current_app.config["PORTAL"], candidate.id)
 
 
 def export(db: Session, candidate: Candidate) -> dict[str, Any]:
@@ -106,17 +116,80 @@ def export(db: Session, candidate: Candidate) -> dict[str, Any]:
                                  for c in db.scalars(select(TalentConsent).where(
                                      TalentConsent.candidate_id == candidate.id))],
     }
+    from portal.pool.models import PoolInvite, TalentProfile
+
+    profile = db.scalar(select(TalentProfile).where(TalentProfile.candidate_id == candidate.id))
+    data["talent_pool_profile"] = None if profile is None else {
+        "summary": profile.summary, "skills": profile.skills, "location": profile.location,
+        "remote": profile.remote, "languages": profile.languages, "roles": profile.roles,
+        "cv_file": profile.cv_name or None, "cv_text": profile.cv_text,
+        "tags_from_recruiters": profile.tags, "notes_from_recruiters": profile.notes,
+        "stage_reached": profile.stage_name, "best_score": profile.best_score}
+    data["invitations"] = [{"opening": i.opening.title, "invited_at": iso(i.created_at),
+                            "answer": i.answer or None, "answered_at": iso(i.answered_at)}
+                           for i in db.scalars(select(PoolInvite).where(
+                               PoolInvite.candidate_id == candidate.id))]
     audit(db, "data_exported", candidate.id, "candidate", candidate.id)
     return data
 
 
-def erase(db: Session, candidate: Candidate) -> None:
+def _scrubber(candidate: Candidate) -> Callable[[str], str]:
+    """Replaces the candidate's name, its parts and their email in free text."""
+    parts = {candidate.name, candidate.email, *(p for p in re.split(r"[\s\-]+", candidate.name)
+                                                 if len(p) >= 2)}
+    parts.discard("")
+    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(p) for p in sorted(
+        parts, key=len, reverse=True)) + r")(?!\w)", re.IGNORECASE)
+    return lambda text: pattern.sub("[…]", text) if text else text
+
+
+def _scrub_staff_text(db: Session, candidate: Candidate, app_ids: list[int]) -> None:
+    """Staff's own notes may name the candidate: scorecards, amendments, holds, saved
+    searches and anonymous experience comments on their openings lose the name."""
+    from portal.decisions.models import ExperienceAnswer
+    from portal.feedback.models import Scorecard, ScorecardAmendment, ScorecardRating
+    from portal.pool.models import RetentionHold, SavedSearch
+
+    scrub = _scrubber(candidate)
+    cards = select(Scorecard.id).join(Interview, Interview.id == Scorecard.interview_id).where(
+        Interview.application_id.in_(app_ids)) if app_ids else None
+    targets: list[tuple[Any, list[str], Any]] = [
+        (RetentionHold, ["reason"], RetentionHold.candidate_id == candidate.id),
+        (SavedSearch, ["name", "query"], None),
+    ]
+    if cards is not None:
+        opening_ids = select(Application.opening_id).where(Application.id.in_(app_ids))
+        targets += [(Scorecard, ["notes"], Scorecard.id.in_(cards)),
+                    (ScorecardRating, ["notes", "question_notes"],
+                     ScorecardRating.scorecard_id.in_(cards)),
+                    (ScorecardAmendment, ["reason", "before", "after"],
+                     ScorecardAmendment.scorecard_id.in_(cards)),
+                    (ExperienceAnswer, ["comment"], ExperienceAnswer.opening_id.in_(opening_ids))]
+    for model, columns, where in targets:
+        query = select(model) if where is None else select(model).where(where)
+        for row in db.scalars(query):
+            for column in columns:
+                before = getattr(row, column)
+                after = scrub(before)
+                if after != before:
+                    if column == "query":  # a saved search keeps working without the name
+                        after = after.replace("[…]", "")
+                    setattr(row, column, after)
+
+
+def erase(db: Session, candidate: Candidate, actor_kind: str = "candidate",
+          settings: Settings | None = None) -> None:
     """Anonymise the candidate everywhere: person data gone, links revoked, messages
-    cancelled; counts that identify nobody stay."""
+    cancelled, pool profile and CV deleted, their name taken out of staff's notes; counts
+    that identify nobody stay."""
+    from flask import current_app
+
+    from portal.pool.services import delete_profile
     from portal.references.models import Referee
     from portal.techcheck.models import TechCheckResult
 
     email, cid = candidate.email, candidate.id
+    delete_profile(db, settings or current_app.config["PORTAL"], cid)
     revoke_all(db, candidate)
     app_ids = list(db.scalars(select(Application.id).where(Application.candidate_id == cid)))
     db.execute(delete(OutboxMessage).where(or_(OutboxMessage.candidate_id == cid,
@@ -134,13 +207,14 @@ def erase(db: Session, candidate: Candidate) -> None:
     db.execute(update(TalentConsent).where(TalentConsent.candidate_id == cid,
                                            TalentConsent.withdrawn_at.is_(None))
                .values(withdrawn_at=utcnow()))
+    _scrub_staff_text(db, candidate, app_ids)
     candidate.name = "–"
     candidate.email = f"erased-{cid}@invalid"
     candidate.phone = ""
     candidate.first_seen_at = candidate.last_seen_at = None
     db.execute(update(MagicLink).where(MagicLink.candidate_id == cid)
                .values(nonce="erased"))
-    audit(db, "erased", cid, "candidate", cid)
+    audit(db, "erased", cid, actor_kind, cid if actor_kind == "candidate" else None)
 
 
 def export_json(data: dict[str, Any]) -> str:

@@ -22,6 +22,26 @@
     box.scrollIntoView({ block: "center" });
   }
 
+  // A file larger than the form allows is refused before it is sent, in the same words
+  // the server would use.
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("input[type=file][data-max-bytes]")) return;
+    var limit = parseInt(input.getAttribute("data-max-bytes"), 10);
+    var file = input.files && input.files[0];
+    var box = document.getElementById(input.getAttribute("aria-describedby"));
+    var tooLarge = Boolean(file && file.size > limit);
+    input.setCustomValidity(tooLarge ? input.getAttribute("data-too-large") : "");
+    if (box) box.textContent = tooLarge ? input.getAttribute("data-too-large") : "";
+  });
+
+  // The pool's "save this search" form saves what the search form shows right now.
+  document.addEventListener("htmx:afterSettle", function () {
+    var results = document.querySelector("#pool-results input[name=query]");
+    var save = document.getElementById("save-query");
+    if (results && save) save.value = results.value;
+  });
+
   // Show the candidate's times in the zone their device is in, unless they chose one.
   function syncTimeZone() {
     var body = document.body;

@@ -1,0 +1,1 @@
+"""The talent pool: profiles, search, saved searches, re-contact and retention holds."""
