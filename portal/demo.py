@@ -135,6 +135,43 @@ def _seed_hiring(db: Session, settings: Settings, actor: User, panel: list[User]
     decisions.schedule(db, actor, d1, "reject_screening", subject, body, None)
     d2 = services.add_application(db, actor, david, backend)
     services.move_application(db, actor, d2, stage(backend, "Screening"))
+    _seed_pool(db, settings, actor, person)
+
+
+POOL = (
+    ("Elin Ek", "elin@example.com", "sv", "Python, Django, PostgreSQL", "Göteborg", "hybrid",
+     "Backend", "Sju år som systemutvecklare, senast med lönesystem för kommuner.",
+     "Final interview"),
+    ("Farid Haddad", "farid@example.com", "sv", "Kotlin, Android, UX", "Malmö", "remote",
+     "Mobil, app", "Bygger appar för kollektivtrafiken och leder ett litet team.", "Interview"),
+    ("Grace Okafor", "grace@example.com", "en", "Figma, user research, accessibility",
+     "Stockholm", "onsite", "Design", "Designer who ran usability studies with 200 people.",
+     "Screening"),
+)
+
+
+def _seed_pool(db: Session, settings: Settings, actor: User, person: Any) -> None:
+    """Three people from last year's round who joined the talent pool."""
+    from portal.pool.services import CandidatePart, update_candidate_part
+    from portal.privacy.services import give_consent
+
+    old = services.create_opening(db, actor, services.OpeningData(
+        title="Systemutvecklare 2025", team="Plattform", description="", language="sv"))
+    for name, email, lang, skills, city, remote, roles, summary, reached in POOL:
+        candidate = person(name, email, lang, "Europe/Stockholm")
+        application = services.add_application(db, actor, candidate, old)
+        services.move_application(db, actor, application,
+                                  next(s for s in old.stages if s.name == reached))
+        services.move_application(db, actor, application,
+                                  next(s for s in old.stages if s.kind == "not_selected"))
+        consent = give_consent(db, settings, candidate, lang, roles)
+        db.flush()
+        from portal.pool.services import profile_of
+
+        update_candidate_part(db, profile_of(db, consent.candidate_id), CandidatePart(
+            summary=summary, skills=skills, location=city, remote=remote,
+            languages="svenska, engelska" if lang == "sv" else "English", roles=roles))
+    old.archived = True
 
 
 def _seed_feedback(db: Session, actor: User, panel: list[User], opening: Opening,

@@ -2,8 +2,10 @@
 
 SQLite keeps an FTS5 table (``unicode61`` with diacritics folded, prefix indexes, ranked
 by bm25 with per-column weights). PostgreSQL keeps a ``tsvector`` per profile in a GIN
-index: names, skills and tags as written (``simple``), free text both as written and
-stemmed with the profile's language (``swedish`` or ``english``), ranked by ts_rank.
+index: names, skills, tags and places as written (``simple``), notes and CV stemmed in the
+profile's language (``swedish`` or ``english``), each with the spelling without diacritics
+beside it; ranked by ts_rank. A typed word matches as a prefix of a written word or by
+its Swedish or English stem.
 
 Whatever the person types, only runs of letters and digits reach the engine, each as a
 quoted prefix term joined by AND: quotes, operators and column filters are plain text here.
@@ -26,6 +28,7 @@ from portal.timeutil import utcnow
 MAX_QUERY = 200
 MAX_WORDS = 8
 _WORD = re.compile(r"\w+", re.UNICODE)
+_ACCENTED = re.compile(r"\w*[^\x00-\x7f]\w*")  # only these can change when folded
 # bm25 weights, in the FTS5 table's column order.
 _FTS_COLUMNS = ("name", "skills", "tags", "location", "languages", "roles", "notes", "cv")
 _BM25_WEIGHTS = (10.0, 8.0, 8.0, 3.0, 3.0, 4.0, 2.0, 1.0)
@@ -77,19 +80,23 @@ def fold(text: str) -> str:
 
 
 def _with_folded(text: str) -> str:
-    folded = fold(text)
-    return text if folded == text else f"{text} {folded}"
+    """The text, then the folded spelling of each word that folding changes."""
+    extra = {folded for word in set(_ACCENTED.findall(text)) if (folded := fold(word)) != word}
+    return f"{text} {' '.join(sorted(extra))}" if extra else text
 
 
 def _pg_config(profile_language: str) -> str:
     return "swedish" if profile_language == "sv" else "english"
 
 
+# One statement per batch: the rows arrive as arrays and PostgreSQL builds every vector.
 _PG_UPSERT = sa.text(
-    "INSERT INTO pool_search (profile_id, doc) VALUES (:id, "
-    "setweight(to_tsvector('simple', :a), 'A') || setweight(to_tsvector('simple', :b), 'B')"
-    " || setweight(to_tsvector(CAST(:cfg AS regconfig), :c), 'C')"
-    " || setweight(to_tsvector('simple', :d), 'D')) "
+    "INSERT INTO pool_search (profile_id, doc) "
+    "SELECT t.id, setweight(to_tsvector('simple', t.a), 'A')"
+    " || setweight(to_tsvector('simple', t.b), 'B')"
+    " || setweight(to_tsvector(CAST(t.cfg AS regconfig), t.c), 'C') "
+    "FROM unnest(CAST(:ids AS integer[]), CAST(:cfgs AS text[]), CAST(:a AS text[]), "
+    "CAST(:b AS text[]), CAST(:c AS text[])) AS t(id, cfg, a, b, c) "
     "ON CONFLICT (profile_id) DO UPDATE SET doc = excluded.doc")
 _SQLITE_DELETE = sa.text("DELETE FROM pool_search WHERE rowid = :id")
 _SQLITE_INSERT = sa.text(
@@ -103,12 +110,12 @@ def index_rows(db: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     if db.get_bind().dialect.name == "postgresql":
-        db.execute(_PG_UPSERT, [
-            {"id": r["id"], "cfg": _pg_config(r["lang"]),
-             "a": _with_folded(" ".join((r["name"], r["skills"], r["tags"]))),
-             "b": _with_folded(" ".join((r["location"], r["languages"], r["roles"]))),
-             "c": " ".join((r["notes"], r["cv"])),
-             "d": _with_folded(" ".join((r["notes"], r["cv"])))} for r in rows])
+        db.execute(_PG_UPSERT, {
+            "ids": [r["id"] for r in rows], "cfgs": [_pg_config(r["lang"]) for r in rows],
+            "a": [_with_folded(" ".join((r["name"], r["skills"], r["tags"]))) for r in rows],
+            "b": [_with_folded(" ".join((r["location"], r["languages"], r["roles"])))
+                  for r in rows],
+            "c": [_with_folded(" ".join((r["notes"], r["cv"]))) for r in rows]})
     else:
         db.execute(_SQLITE_DELETE, [{"id": r["id"]} for r in rows])
         db.execute(_SQLITE_INSERT, [{c: r[c] for c in ("id", *_FTS_COLUMNS)} for r in rows])
