@@ -238,6 +238,11 @@ def compare_csv(opening_id: int) -> Response:
                          *[row.cells[c.id].mean for c in competencies],
                          "yes" if row.disagree else "",
                          "; ".join(f"{name}: {rec}" for name, rec in row.recommendations)])
+    from portal.privacy.services import audit
+
+    for row in rows:
+        audit(db.session, "exported", row.candidate.id, "staff", current_user.id)
+    db.session.commit()
     response = Response(out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="comparison-{opening.id}-{kit_.id if kit_ else 0}.csv"')

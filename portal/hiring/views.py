@@ -273,6 +273,7 @@ def edit_candidate(candidate_id: int) -> Any:
         except DomainError as exc:
             _form_error(form, exc)
         else:
+            audit(db.session, "changed", candidate.id, "staff", current_user.id)
             db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for(".candidate", candidate_id=candidate.id), 303)
@@ -343,6 +344,24 @@ def revoke_links(candidate_id: int) -> Any:
     db.session.commit()
     flash(_("%(n)d links revoked. The candidate is signed out.", n=count), "success")
     return redirect(url_for(".candidate", candidate_id=person.id), 303)
+
+
+@bp.post("/candidates/<int:candidate_id>/erase")
+def erase_candidate(candidate_id: int) -> Any:
+    """Erase on the candidate's request (by email or phone): the same anonymising as their
+    own button in the portal, recorded with who did it."""
+    from portal.privacy.services import erase
+
+    _manager()
+    person = services.get_candidate(db.session, current_user, candidate_id)
+    if request.form.get("confirm") != "y":
+        flash(_("Tick the box to confirm the erasure."), "error")
+        return redirect(url_for(".candidate", candidate_id=person.id) + "#erase", 303)
+    erase(db.session, person, actor_kind="staff", actor_id=current_user.id,
+          settings=_settings())
+    db.session.commit()
+    flash(_("The candidate's data is erased."), "success")
+    return redirect(url_for(".candidates"), 303)
 
 
 @bp.post("/candidates/<int:candidate_id>/links")

@@ -180,15 +180,24 @@ def _match(db: Session, terms: list[str]) -> tuple[Any, Any, Any, Any]:
             sa.func.bm25(sa.literal_column("pool_search"), *_BM25_WEIGHTS))
 
 
+# What a result row shows; the rest of a profile (the CV's text above all) stays unread.
+_LISTED = (TalentProfile.id, TalentProfile.candidate_id, TalentProfile.skills,
+           TalentProfile.location, TalentProfile.remote, TalentProfile.languages,
+           TalentProfile.tags, TalentProfile.stage_name, TalentProfile.best_score)
+
+
 def _load(db: Session, ranked: list[tuple[int, float | None]], where: list[Any],
           limit: int) -> list[Hit]:
     """The profiles behind ranked ids that pass the filters, in rank order."""
-    from sqlalchemy.orm import joinedload
+    from sqlalchemy.orm import joinedload, load_only
+
+    from portal.hiring.models import Candidate
 
     if not ranked:
         return []
     profiles = {p.id: p for p in db.scalars(
-        sa.select(TalentProfile).options(joinedload(TalentProfile.candidate))
+        sa.select(TalentProfile).options(
+            load_only(*_LISTED), joinedload(TalentProfile.candidate).load_only(Candidate.name))
         .where(TalentProfile.id.in_([i for i, _r in ranked]), *where))}
     return [Hit(profiles[i], r) for i, r in ranked if i in profiles][:limit]
 

@@ -178,7 +178,7 @@ def _scrub_staff_text(db: Session, candidate: Candidate, app_ids: list[int]) -> 
 
 
 def erase(db: Session, candidate: Candidate, actor_kind: str = "candidate",
-          settings: Settings | None = None) -> None:
+          settings: Settings | None = None, actor_id: int | None = None) -> None:
     """Anonymise the candidate everywhere: person data gone, links revoked, messages
     cancelled, pool profile and CV deleted, their name taken out of staff's notes; counts
     that identify nobody stay."""
@@ -207,6 +207,8 @@ def erase(db: Session, candidate: Candidate, actor_kind: str = "candidate",
     db.execute(update(TalentConsent).where(TalentConsent.candidate_id == cid,
                                            TalentConsent.withdrawn_at.is_(None))
                .values(withdrawn_at=utcnow()))
+    db.execute(update(TalentConsent).where(TalentConsent.candidate_id == cid)
+               .values(roles=""))  # their own words; the record of consent stays
     _scrub_staff_text(db, candidate, app_ids)
     candidate.name = "–"
     candidate.email = f"erased-{cid}@invalid"
@@ -214,7 +216,7 @@ def erase(db: Session, candidate: Candidate, actor_kind: str = "candidate",
     candidate.first_seen_at = candidate.last_seen_at = None
     db.execute(update(MagicLink).where(MagicLink.candidate_id == cid)
                .values(nonce="erased"))
-    audit(db, "erased", cid, actor_kind, cid if actor_kind == "candidate" else None)
+    audit(db, "erased", cid, actor_kind, cid if actor_kind == "candidate" else actor_id)
 
 
 def export_json(data: dict[str, Any]) -> str:

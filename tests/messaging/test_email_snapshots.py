@@ -17,7 +17,7 @@ from portal.platforms.registry import get_platform
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 KINDS = ["candidate_invitation", "candidate_update", "candidate_cancellation",
          "candidate_reminder", "candidate_new_link", "interviewer_invitation",
-         "interviewer_update", "interviewer_cancellation"]
+         "interviewer_update", "interviewer_cancellation", "pool_invite"]
 
 
 def _context() -> dict:

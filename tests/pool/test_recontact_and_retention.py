@@ -226,3 +226,34 @@ def test_erasure_takes_the_name_out_of_staff_notes(app, ctx, client, settings, p
     assert "Sven" not in saved.name and "Sven" not in saved.query and "kafka" in saved.query
     assert search.search(ctx, search.Filters(q="finalen", consent_valid=False)) == []
     assert search.search(ctx, search.Filters(q="sven", consent_valid=False)) == []
+
+
+def test_staff_erase_on_request_and_every_staff_step_is_audited(app, ctx, pool_member):
+    recruiter, candidate_id, _opening_id = pool_member
+    UserFactory(email="int@example.com", role="interviewer")
+    ctx.commit()
+    staff = client_for(app, "rec@example.com")
+    page = staff.get(f"/staff/candidates/{candidate_id}")
+    token = csrf_from(page.text)
+    interviewer = client_for(app, "int@example.com")
+    assert interviewer.post(f"/staff/candidates/{candidate_id}/erase", data={
+        "csrf_token": csrf_from(interviewer.get("/staff/").text),
+        "confirm": "y"}).status_code in (403, 404)
+    unconfirmed = staff.post(f"/staff/candidates/{candidate_id}/erase",
+                             data={"csrf_token": token}, follow_redirects=True)
+    assert "Tick the box" in unconfirmed.text
+    assert ctx.get(Candidate, candidate_id).name == "Sven Svensson"
+    edit = staff.get(f"/staff/candidates/{candidate_id}/edit")
+    staff.post(f"/staff/candidates/{candidate_id}/edit", data={
+        "csrf_token": csrf_from(edit.text), "name": "Sven Svensson", "email": "sven@example.com",
+        "phone": "", "language": "sv", "timezone": "Europe/Stockholm"})
+    done = staff.post(f"/staff/candidates/{candidate_id}/erase",
+                      data={"csrf_token": token, "confirm": "y"})
+    assert done.status_code == 303
+    ctx.expire_all()
+    assert ctx.get(Candidate, candidate_id).name == "–"
+    assert ctx.scalar(select(TalentProfile)) is None
+    events = {(e.action, e.actor_kind, e.actor_id) for e in ctx.scalars(select(AuditEvent))}
+    assert ("viewed", "staff", recruiter.id) in events
+    assert ("changed", "staff", recruiter.id) in events
+    assert ("erased", "staff", recruiter.id) in events

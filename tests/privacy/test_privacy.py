@@ -77,6 +77,19 @@ def test_erasure_leaves_no_trace_of_name_or_email(app, client, ctx, person):
     application, token = person
     staff = client_for(app, "rec@example.com")
     staff.get(f"/staff/candidates/{application.candidate_id}")
+    # In the pool with a CV, and named in staff's notes and saved searches.
+    from tests.pool.helpers import join_pool, pdf_with, upload
+
+    pool_token = join_pool(client, roles="Zelda-style roles")
+    assert upload(client, pool_token, pdf_with(f"CV of {NAME}, {EMAIL}")).status_code == 303
+    from portal.pool.models import TalentProfile
+
+    profile_id = ctx.scalar(select(TalentProfile.id))
+    staff_page = staff.get(f"/staff/pool/{profile_id}")
+    staff.post(f"/staff/pool/{profile_id}", data={"csrf_token": csrf_from(staff_page.text),
+                                                 "tags": "zelda", "notes": f"Met {NAME}"})
+    staff.post("/staff/pool/saved", data={"csrf_token": csrf_from(staff_page.text),
+                                          "name": "Zelda search", "query": "q=Zelda+python"})
     page = client.get("/portal/erase")
     unconfirmed = client.post("/portal/erase", data={"csrf_token": csrf_from(page.text)})
     assert unconfirmed.status_code == 422
@@ -93,6 +106,13 @@ def test_erasure_leaves_no_trace_of_name_or_email(app, client, ctx, person):
                 if isinstance(value, str):
                     for secret in (NAME, "Zelda", EMAIL):
                         assert secret not in value, (table.name, value[:80])
+    # The full-text index beside the tables keeps nothing of them either.
+    from sqlalchemy import text
+
+    query = ("SELECT doc::text FROM pool_search" if ctx.get_bind().dialect.name == "postgresql"
+             else "SELECT name || skills || tags || roles || notes || cv FROM pool_search")
+    for (indexed,) in ctx.execute(text(query)).all():
+        assert "zelda" not in indexed.lower()
     assert app.test_client().get(f"/c/{token}").status_code == 303
     assert "/portal/link" in app.test_client().get(f"/c/{token}").headers["Location"]
     actions = [e.action for e in ctx.scalars(select(AuditEvent).order_by(AuditEvent.id))]
