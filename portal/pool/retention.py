@@ -90,6 +90,20 @@ def ended_consent_profiles(db: Session) -> list[int]:
     return list(db.scalars(select(TalentProfile.candidate_id).where(~valid.exists())))
 
 
+def refresh_stale_histories(db: Session) -> int:
+    """Profiles whose candidate moved on in a process since the profile was last brought up
+    to date get their stage reached and best score again (the daily pass does this)."""
+    from portal.pool.services import refresh_history
+
+    moved = select(Application.id).where(
+        Application.candidate_id == TalentProfile.candidate_id,
+        Application.updated_at > TalentProfile.updated_at)
+    profiles = list(db.scalars(select(TalentProfile).where(moved.exists())))
+    for profile in profiles:
+        refresh_history(db, profile)
+    return len(profiles)
+
+
 @dataclass
 class RetentionReport:
     profiles_removed: int = 0
@@ -103,6 +117,7 @@ def apply(db: Session, settings: Settings) -> RetentionReport:
     from portal.privacy.services import erase
 
     report = RetentionReport()
+    refresh_stale_histories(db)
     for candidate_id in ended_consent_profiles(db):
         if active_hold(db, candidate_id) is None and delete_profile(db, settings,
                                                                     candidate_id):

@@ -140,6 +140,7 @@ def profile(profile_id: int) -> Any:
             flash(_("Saved."), "success")
             return redirect(url_for(".profile", profile_id=item.id), 303)
     else:
+        services.refresh_history(db.session, item)  # where they stand with us today
         audit(db.session, "profile_viewed", item.candidate_id, "staff", current_user.id)
         db.session.commit()
     applications = db.session.scalars(select(Application).where(

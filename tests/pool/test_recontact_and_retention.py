@@ -257,3 +257,22 @@ def test_staff_erase_on_request_and_every_staff_step_is_audited(app, ctx, pool_m
     assert ("viewed", "staff", recruiter.id) in events
     assert ("changed", "staff", recruiter.id) in events
     assert ("erased", "staff", recruiter.id) in events
+
+
+def test_the_daily_pass_brings_how_far_they_got_up_to_date(ctx, settings, pool_member):
+    recruiter, candidate_id, opening_id = pool_member
+    profile = ctx.scalar(select(TalentProfile))
+    assert profile.stage_reached == 0  # rejected at the first stage
+    from portal.hiring.models import Opening
+
+    application = hiring.add_application(ctx, recruiter, ctx.get(Candidate, candidate_id),
+                                         ctx.get(Opening, opening_id))
+    final = next(s for s in application.opening.stages if s.name == "Final interview")
+    with time_machine.travel(utcnow() + timedelta(minutes=5)):
+        hiring.move_application(ctx, recruiter, application, final)
+        ctx.commit()
+        retention.apply(ctx, settings)
+        ctx.commit()
+    ctx.expire_all()
+    profile = ctx.scalar(select(TalentProfile))
+    assert (profile.stage_reached, profile.stage_name) == (final.position, "Final interview")
