@@ -164,6 +164,7 @@ def _seed_pool(db: Session, settings: Settings, actor: User, person: Any) -> Non
                                   next(s for s in old.stages if s.name == reached))
         services.move_application(db, actor, application,
                                   next(s for s in old.stages if s.kind == "not_selected"))
+        application.outcome_published_at = utcnow()  # they were told last year
         consent = give_consent(db, settings, candidate, lang, roles)
         db.flush()
         from portal.pool.services import profile_of
