@@ -15,7 +15,12 @@ from portal.timeutil import utcnow
 
 
 def render_email(name: str, lang: str, **context: Any) -> tuple[str, str]:
-    """Render ``emails/<name>.txt`` and ``.html`` in ``lang``; returns (text, html)."""
+    """Render ``emails/<name>.txt`` and ``.html`` in ``lang``; returns (text, html). An
+    email carrying a candidate's sign-in link also links to their data page, where they can
+    join, extend or leave the talent pool and take or erase their data."""
+    link = context.get("link")
+    if isinstance(link, str) and "/c/" in link and name.startswith(("candidate_", "pool_")):
+        context.setdefault("privacy_link", link.split("?", 1)[0] + "?next=/portal/privacy")
     with force_locale(lang):
         text = render_template(f"emails/{name}.txt", lang=lang, **context)
         html = render_template(f"emails/{name}.html", lang=lang, **context)

@@ -25,9 +25,14 @@ def extend(token: str) -> Any:
         return render_template("pool_extend.html", error=str(exc.message), done=False), 410
     candidate = db.session.get(Candidate, consent.candidate_id)
     if request.method == "POST":
-        services.give_consent(db.session, settings, candidate, candidate.language,
-                              consent.roles)
+        if request.form.get("action") == "withdraw":
+            services.withdraw_consent(db.session, candidate)
+            done = "left"
+        else:
+            services.give_consent(db.session, settings, candidate, candidate.language,
+                                  consent.roles)
+            done = "extended"
         db.session.commit()
-        return render_template("pool_extend.html", error=None, done=True, candidate=candidate)
+        return render_template("pool_extend.html", error=None, done=done, candidate=candidate)
     return render_template("pool_extend.html", error=None, done=False, consent=consent,
-                           candidate=candidate)
+                           candidate=candidate, months=settings.talent_pool_months)

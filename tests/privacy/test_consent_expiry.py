@@ -51,3 +51,37 @@ def test_reminders_then_extension_then_expiry(app, ctx, settings, smtp_server):
 
     with time_machine.travel(newest.expires_at + timedelta(minutes=1), tick=False):
         assert privacy.current_consent(ctx, application.candidate_id) is None
+
+
+def test_the_link_in_a_reminder_also_lets_them_leave(app, ctx, settings):
+    recruiter = UserFactory(role="recruiter")
+    application = make_application(recruiter, CandidateFactory(name="Lea Leave", language="en"))
+    consent = privacy.give_consent(ctx, settings, application.candidate, "en", "")
+    ctx.commit()
+    path = privacy.extend_link(settings, consent).removeprefix(settings.base_url)
+    browser = app.test_client()
+    page = browser.get(path)
+    assert "Lämna talangpoolen" in page.text  # the browser asks for no language: Swedish
+    left = browser.post(path, data={"csrf_token": csrf_from(page.text), "action": "withdraw"})
+    assert left.status_code == 200 and "Du har lämnat vår talangpool" in left.text
+    ctx.expire_all()
+    assert privacy.current_consent(ctx, application.candidate_id) is None
+    assert browser.get(path).status_code == 410
+
+
+def test_every_email_with_a_sign_in_link_leads_to_the_data_page(app, ctx, settings):
+    from portal.hiring import notify
+    from portal.messaging.models import OutboxMessage
+    from tests.factories import make_interview
+
+    recruiter = UserFactory(role="recruiter")
+    application = make_application(recruiter, CandidateFactory(language="en"))
+    notify.send_invitation(ctx, settings, make_interview(recruiter, application))
+    ctx.commit()
+    mail = ctx.scalar(select(OutboxMessage).where(
+        OutboxMessage.candidate_id == application.candidate_id))
+    privacy_link = re.search(r"Your data and the talent pool: (\S+)", mail.text_body).group(1)
+    assert privacy_link.endswith("?next=/portal/privacy") and "/c/" in privacy_link
+    assert privacy_link in mail.html_body
+    opened = app.test_client().get(privacy_link.removeprefix(settings.base_url))
+    assert opened.status_code == 303 and opened.headers["Location"].endswith("/portal/privacy")
