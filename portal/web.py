@@ -213,7 +213,9 @@ UPLOAD_ENDPOINTS = frozenset({"candidate.upload_cv"})
 def upload_limit() -> None:
     """Uploads may be larger than a form: a 10 MB file plus the form around it."""
     if request.endpoint in UPLOAD_ENDPOINTS:
-        request.max_content_length = 10 * 1024 * 1024 + 64 * 1024
+        from portal.pool.services import MAX_CV_BYTES
+
+        request.max_content_length = MAX_CV_BYTES + 64 * 1024
 
 
 def _refuse_nul_bytes() -> None:

@@ -394,11 +394,11 @@ def _render_privacy(error: str | None = None, field_errors: dict[str, str] | Non
     failed = bool(error or field_errors)
     return render_template("candidate/privacy.html", consent=consent, error=error,
                            profile=profile, field_errors=field_errors or {}, form=form or {},
-                           remote_choices=pool.REMOTE_CHOICES,
                            months=_settings().talent_pool_months), (422 if failed else 200)
 
 
-def _pool_profile_or_redirect() -> Any:
+def _own_pool_profile() -> Any:
+    """The signed-in candidate's pool profile, or None when they are not in the pool."""
     from portal.pool import services as pool
     from portal.privacy import services as privacy_services
 
@@ -413,7 +413,7 @@ def update_profile() -> Any:
     """The candidate's own part of their pool profile."""
     from portal.pool import services as pool
 
-    profile = _pool_profile_or_redirect()
+    profile = _own_pool_profile()
     if profile is None:
         return redirect(url_for(".privacy"), 303)
     form = {k: request.form.get(k, "") for k in
@@ -434,7 +434,7 @@ def upload_cv() -> Any:
     passes."""
     from portal.pool import services as pool
 
-    profile = _pool_profile_or_redirect()
+    profile = _own_pool_profile()
     if profile is None:
         return redirect(url_for(".privacy"), 303)
     upload = request.files.get("cv")
@@ -454,7 +454,7 @@ def upload_cv() -> Any:
 def delete_cv() -> Any:
     from portal.pool import services as pool
 
-    profile = _pool_profile_or_redirect()
+    profile = _own_pool_profile()
     if profile is not None and profile.cv_key:
         pool.remove_cv(db.session, _settings(), profile)
         db.session.commit()

@@ -203,8 +203,14 @@ def add_application(
     if db.scalar(select(Application.id).where(Application.candidate_id == candidate.id,
                                               Application.opening_id == opening.id)):
         raise DomainError(_l("The candidate is already in this opening."), field="opening")
-    first = opening.stages[0]
-    application = Application(candidate=candidate, opening=opening, stage=first,
+    return start_application(db, candidate, opening, next_step_by)
+
+
+def start_application(db: Session, candidate: Candidate, opening: Opening,
+                      next_step_by: date | None = None) -> Application:
+    """The application itself, at the first stage, with a week to the next step. Callers
+    check who may do this (staff adding, or the candidate answering a pool invitation)."""
+    application = Application(candidate=candidate, opening=opening, stage=opening.stages[0],
                               next_step_by=next_step_by or (utcnow().date() + timedelta(days=7)))
     db.add(application)
     db.flush()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
@@ -35,12 +36,26 @@ def retention_period(settings: Settings) -> timedelta:
     return timedelta(days=round(settings.retention_months * 30.44))
 
 
-def active_hold(db: Session, candidate_id: int) -> RetentionHold | None:
+def _in_force() -> Any:
     now = utcnow()
-    return db.scalar(select(RetentionHold).where(
-        RetentionHold.candidate_id == candidate_id, RetentionHold.released_at.is_(None),
-        or_(RetentionHold.until.is_(None), RetentionHold.until > now))
-        .order_by(RetentionHold.id.desc()).limit(1))
+    return (RetentionHold.released_at.is_(None),
+            or_(RetentionHold.until.is_(None), RetentionHold.until > now))
+
+
+def active_holds(db: Session, candidate_ids: list[int]) -> dict[int, RetentionHold]:
+    """The newest hold in force per candidate."""
+    if not candidate_ids:
+        return {}
+    holds: dict[int, RetentionHold] = {}
+    for hold in db.scalars(select(RetentionHold).where(
+            RetentionHold.candidate_id.in_(candidate_ids), *_in_force())
+            .order_by(RetentionHold.id)):
+        holds[hold.candidate_id] = hold
+    return holds
+
+
+def active_hold(db: Session, candidate_id: int) -> RetentionHold | None:
+    return active_holds(db, [candidate_id]).get(candidate_id)
 
 
 @dataclass
@@ -71,13 +86,13 @@ def due_for_erasure(db: Session, settings: Settings, within_days: int = 0) -> li
     rows = db.execute(select(Candidate, last_closed, consent_end).where(
         ~Candidate.email.endswith(ERASED_DOMAIN), ~open_process.exists(),
         ~valid_consent.exists(), Candidate.created_at <= horizon - period)).all()
+    holds = active_holds(db, [candidate.id for candidate, _c, _e in rows])
     due: list[Due] = []
     for candidate, closed, consent_ended in rows:
         start = closed or candidate.created_at
         due_at = max(start + period, consent_ended or start)
         if due_at <= horizon:
-            due.append(Due(candidate, due_at, active_hold(db, candidate.id), closed,
-                           consent_ended))
+            due.append(Due(candidate, due_at, holds.get(candidate.id), closed, consent_ended))
     return sorted(due, key=lambda d: (d.due_at, d.candidate.id))
 
 
@@ -118,9 +133,10 @@ def apply(db: Session, settings: Settings) -> RetentionReport:
 
     report = RetentionReport()
     refresh_stale_histories(db)
-    for candidate_id in ended_consent_profiles(db):
-        if active_hold(db, candidate_id) is None and delete_profile(db, settings,
-                                                                    candidate_id):
+    ended = ended_consent_profiles(db)
+    held = active_holds(db, ended)
+    for candidate_id in ended:
+        if candidate_id not in held and delete_profile(db, settings, candidate_id):
             audit(db, "profile_expired", candidate_id, "system")
             report.profiles_removed += 1
     for item in due_for_erasure(db, settings):

@@ -7,18 +7,17 @@ import io
 import secrets
 import warnings
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from portal.accounts.models import User
 from portal.errors import DomainError, NotFound
 from portal.feedback.models import KitCompetency, Scorecard, ScorecardRating
 from portal.hiring.models import Application, Candidate, Interview, Opening, StageKind
-from portal.hiring.services import require_manager
+from portal.hiring.services import require_manager, start_application
 from portal.pool import search
 from portal.pool.models import InviteAnswer, PoolInvite, SavedSearch, TalentProfile
 from portal.privacy.models import TalentConsent
@@ -242,14 +241,20 @@ def invite(db: Session, settings: Settings, actor: User, profile_ids: list[int],
     if opening.archived:
         raise DomainError(_l("Choose an opening that is not archived."), field="opening")
     invited = skipped = 0
-    profiles = db.scalars(select(TalentProfile).where(TalentProfile.id.in_(profile_ids[:500])))
+    profiles = db.scalars(select(TalentProfile).options(joinedload(TalentProfile.candidate))
+                          .where(TalentProfile.id.in_(profile_ids[:500]))).all()
+    ids = [p.candidate_id for p in profiles]
+    taken = set(db.scalars(select(PoolInvite.candidate_id).where(
+        PoolInvite.opening_id == opening.id, PoolInvite.candidate_id.in_(ids))))
+    taken |= set(db.scalars(select(Application.candidate_id).where(
+        Application.opening_id == opening.id, Application.candidate_id.in_(ids))))
+    now = utcnow()
+    in_pool = set(db.scalars(select(TalentConsent.candidate_id).where(
+        TalentConsent.candidate_id.in_(ids), TalentConsent.withdrawn_at.is_(None),
+        TalentConsent.expires_at > now)))
     for profile in profiles:
         candidate = profile.candidate
-        taken = db.scalar(select(PoolInvite.id).where(
-            PoolInvite.candidate_id == candidate.id, PoolInvite.opening_id == opening.id)) or \
-            db.scalar(select(Application.id).where(Application.candidate_id == candidate.id,
-                                                   Application.opening_id == opening.id))
-        if taken or current_consent(db, candidate.id) is None:
+        if candidate.id in taken or candidate.id not in in_pool:
             skipped += 1
             continue
         item = PoolInvite(candidate=candidate, opening=opening, invited_by_id=actor.id)
@@ -291,24 +296,14 @@ def answer_invite(db: Session, item: PoolInvite, answer: str) -> Application | N
     item.answer, item.answered_at = answer, utcnow()
     audit(db, f"invite_{answer}", candidate.id, "candidate", candidate.id)
     if answer == InviteAnswer.INTERESTED:
-        existing = db.scalar(select(Application).where(
-            Application.candidate_id == candidate.id, Application.opening_id == opening.id))
-        application = existing or Application(
-            candidate=candidate, opening=opening, stage=opening.stages[0],
-            next_step_by=utcnow().date() + timedelta(days=7))
-        if existing is None:
-            db.add(application)
-            db.flush()
+        application = db.scalar(select(Application).where(
+            Application.candidate_id == candidate.id, Application.opening_id == opening.id)
+        ) or start_application(db, candidate, opening)
         item.application_id = application.id
         return application
     if answer == InviteAnswer.NEVER and current_consent(db, candidate.id) is not None:
         withdraw_consent(db, candidate)
     return None
-
-
-def invites_for_opening(db: Session, opening_id: int) -> list[PoolInvite]:
-    return list(db.scalars(select(PoolInvite).where(PoolInvite.opening_id == opening_id)
-                           .order_by(PoolInvite.created_at.desc())))
 
 
 # ---------------------------------------------------------------- saved searches
@@ -337,7 +332,3 @@ def delete_saved(db: Session, actor: User, saved_id: int) -> None:
     if saved is None or saved.user_id != actor.id:
         raise NotFound(_l("No such saved search."))
     db.delete(saved)
-
-
-def consent_of(db: Session, candidate_id: int) -> TalentConsent | None:
-    return current_consent(db, candidate_id)

@@ -30,7 +30,7 @@ from portal.hiring.models import Application, Candidate, Opening
 from portal.hiring.services import DEFAULT_STAGES
 from portal.pool import retention, search, services
 from portal.pool.models import PoolInvite, RetentionHold, TalentProfile
-from portal.privacy.services import audit
+from portal.privacy.services import audit, current_consent
 from portal.timeutil import utcnow, zone
 from portal.web import is_htmx_target
 
@@ -149,7 +149,7 @@ def profile(profile_id: int) -> Any:
         PoolInvite.candidate_id == item.candidate_id).order_by(PoolInvite.created_at)).all()
     return render_template(
         "staff/pool_profile.html", profile=item, applications=applications, invites=invites,
-        consent=services.consent_of(db.session, item.candidate_id), error=error,
+        consent=current_consent(db.session, item.candidate_id), error=error,
         scores=services.scores_by_application(db.session, item.candidate_id),
         hold=retention.active_hold(db.session, item.candidate_id),
         tz=_settings().default_timezone), (422 if error else 200)
