@@ -61,6 +61,7 @@ def seed(database_url: str, others: int) -> tuple[str, int]:
     from portal.hiring import services
     from portal.hiring.models import Application, Candidate, Interview
     from portal.links.services import issue_link
+    from portal.process import lifecycle
     from portal.timeutil import utcnow
 
     app = create_app()
@@ -76,9 +77,9 @@ def seed(database_url: str, others: int) -> tuple[str, int]:
         candidate = services.create_candidate(db.session, actor, services.CandidateData(
             name="Anna Andersson", email="anna@example.com", phone="", language="sv",
             timezone="Europe/Stockholm"))
-        application = services.add_application(db.session, actor, candidate, opening)
-        interview = services.schedule_interview(db.session, actor, application,
-                                                services.InterviewData(
+        application = lifecycle.apply(db.session, actor, candidate, opening)
+        interview = lifecycle.schedule(db.session, app.config["PORTAL"], actor, application,
+                                       services.InterviewData(
             round_name="First interview", starts_at=utcnow() + timedelta(days=2),
             duration_minutes=45, platform="zoom", meeting_url="https://zoom.us/j/98765432101",
             what_to_expect="You meet the team.", preparation="Test your sound.",

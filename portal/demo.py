@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from portal.accounts.models import Role, User
 from portal.accounts.services import create_user
-from portal.hiring import notify, services
+from portal.hiring import services
 from portal.hiring.models import Candidate, Opening
 from portal.links.services import issue_link, link_url
+from portal.process import lifecycle
 from portal.settings import Settings
 from portal.timeutil import utcnow, zone
 
@@ -85,7 +86,8 @@ def _seed_hiring(db: Session, settings: Settings, actor: User, panel: list[User]
 
     def person(name: str, email: str, lang: str, tz: str) -> Candidate:
         return services.create_candidate(db, actor, services.CandidateData(
-            name=name, email=email, phone="", language=lang, timezone=tz))
+            name=name, email=email, phone="", language=lang, timezone=tz,
+            default_timezone=settings.default_timezone))
 
     anna = person("Anna Andersson", "anna@example.com", "sv", "Europe/Stockholm")
     ben = person("Ben Carter", "ben@example.com", "en", "Europe/London")
@@ -97,44 +99,42 @@ def _seed_hiring(db: Session, settings: Settings, actor: User, panel: list[User]
 
     def interview(app: Any, round_name: str, when: datetime, platform: str, url: str,
                   lang: str, send: bool = True) -> Any:
-        item = services.schedule_interview(db, actor, app, services.InterviewData(
+        return lifecycle.schedule(db, settings, actor, app, services.InterviewData(
             round_name=round_name, starts_at=when, duration_minutes=45, platform=platform,
             meeting_url=url, what_to_expect=EXPECT_SV if lang == "sv" else EXPECT_EN,
             preparation=PREP_SV if lang == "sv" else PREP_EN,
-            interviewer_ids=[u.id for u in panel]))
-        if send:
-            notify.send_invitation(db, settings, item)
-        return item
+            interviewer_ids=[u.id for u in panel]), send=send)
 
     from portal.platforms.links import new_jitsi_room_link
 
-    a1 = services.add_application(db, actor, anna, backend)
-    services.move_application(db, actor, a1, stage(backend, "Interview"))
+    a1 = lifecycle.apply(db, actor, anna, backend)
     soon = utcnow() + timedelta(minutes=12)
     interview(a1, "Första intervju", soon.replace(second=0, microsecond=0), "jitsi",
               new_jitsi_room_link(settings.jitsi_base_url), "sv")
 
-    b1 = services.add_application(db, actor, ben, designer)
-    services.move_application(db, actor, b1, stage(designer, "Interview"))
+    b1 = lifecycle.apply(db, actor, ben, designer)
+    lifecycle.move(db, settings, actor, b1, stage(designer, "Screening"))
     interview(b1, "First interview", _at(2, 10), "teams",
               "https://teams.microsoft.com/meet/3546812790123?p=DemoPass42", "en")
 
-    c1 = services.add_application(db, actor, chen, backend)
-    services.move_application(db, actor, c1, stage(backend, "Final interview"))
+    c1 = lifecycle.apply(db, actor, chen, backend)
+    lifecycle.move(db, settings, actor, c1, stage(backend, "Screening"))
+    lifecycle.move(db, settings, actor, c1, stage(backend, "Interview"))
+    lifecycle.move(db, settings, actor, c1, stage(backend, "Final interview"))
     interview(c1, "Final interview", _at(5, 9, 30), "zoom",
               "https://zoom.us/j/98765432101?pwd=demoToken123", "en")
-    _seed_feedback(db, actor, panel, backend, c1, a1)
+    _seed_feedback(db, settings, actor, panel, backend, c1, a1)
 
-    d1 = services.add_application(db, actor, david, designer)
-    services.move_application(db, actor, d1, stage(designer, "Screening"))
+    d1 = lifecycle.apply(db, actor, david, designer)
+    lifecycle.move(db, settings, actor, d1, stage(designer, "Screening"))
     from portal.decisions import services as decisions
 
-    decisions.decide(db, actor, d1, "reject", decisions.reasons(db)[1].label)
+    lifecycle.decide(db, settings, actor, d1, "reject", decisions.reasons(db)[1].label)
     subject, body = decisions.compose(db, d1, "reject_screening",
                                       "Tack för ett genomtänkt personligt brev.")
-    decisions.schedule(db, actor, d1, "reject_screening", subject, body, None)
-    d2 = services.add_application(db, actor, david, backend)
-    services.move_application(db, actor, d2, stage(backend, "Screening"))
+    decisions.schedule(db, actor, d1, "reject_screening", subject, body, None, settings)
+    d2 = lifecycle.apply(db, actor, david, backend)
+    lifecycle.move(db, settings, actor, d2, stage(backend, "Screening"))
     _seed_pool(db, settings, actor, person)
 
 
@@ -152,19 +152,21 @@ POOL = (
 
 def _seed_pool(db: Session, settings: Settings, actor: User, person: Any) -> None:
     """Three people from last year's round who joined the talent pool."""
+    from portal.decisions import services as decisions
+    from portal.pool.consent import give_consent
     from portal.pool.services import CandidatePart, update_candidate_part
-    from portal.privacy.services import give_consent
 
     old = services.create_opening(db, actor, services.OpeningData(
         title="Systemutvecklare 2025", team="Plattform", description="", language="sv"))
     for name, email, lang, skills, city, remote, roles, summary, reached in POOL:
         candidate = person(name, email, lang, "Europe/Stockholm")
-        application = services.add_application(db, actor, candidate, old)
-        services.move_application(db, actor, application,
-                                  next(s for s in old.stages if s.name == reached))
-        services.move_application(db, actor, application,
-                                  next(s for s in old.stages if s.kind == "not_selected"))
-        application.outcome_published_at = utcnow()  # they were told last year
+        application = lifecycle.apply(db, actor, candidate, old)
+        for step in old.stages[1:]:
+            lifecycle.move(db, settings, actor, application, step)
+            if step.name == reached:
+                break
+        lifecycle.reject(db, settings, actor, application, decisions.reasons(db)[0].label)
+        decisions.record_no_message(db, actor, application, "Told by phone last year")
         consent = give_consent(db, settings, candidate, lang, roles)
         db.flush()
         from portal.pool.services import profile_of
@@ -175,14 +177,14 @@ def _seed_pool(db: Session, settings: Settings, actor: User, person: Any) -> Non
     old.archived = True
 
 
-def _seed_feedback(db: Session, actor: User, panel: list[User], opening: Opening,
-                   scored: Any, upcoming: Any) -> None:
+def _seed_feedback(db: Session, settings: Settings, actor: User, panel: list[User],
+                   opening: Opening, scored: Any, upcoming: Any) -> None:
     """A kit, an interview held three days ago and two scorecards that disagree, so the
     comparison has something to show."""
     from portal.feedback import services as fb
 
     kit = fb.create_starter_kit(db, actor, opening)
-    held = services.schedule_interview(db, actor, scored, services.InterviewData(
+    held = lifecycle.schedule(db, settings, actor, scored, services.InterviewData(
         round_name="Första intervju", starts_at=utcnow() + timedelta(days=1),
         duration_minutes=45, platform="meet", meeting_url="https://meet.google.com/abc-defg-hij",
         what_to_expect="", preparation="", interviewer_ids=[u.id for u in panel],

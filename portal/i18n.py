@@ -45,3 +45,10 @@ def init_app(app: Flask) -> None:
         lambda singular, plural, n: _translations().ungettext(singular, plural, n),
         newstyle=True,
     )
+
+
+def stored_words(words: dict[str, Any], text: str) -> str:
+    """Words the portal stores in English (default stage names, default reasons) in the
+    reader's language; anything a person typed is shown as typed."""
+    word = words.get(text)
+    return str(word) if word is not None else text

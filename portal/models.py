@@ -21,13 +21,14 @@ from portal.links.models import MagicLink
 from portal.messaging.models import OutboxMessage
 from portal.pool.models import PoolInvite, RetentionHold, SavedSearch, TalentProfile
 from portal.privacy.models import AuditEvent, TalentConsent
-from portal.references.models import Referee, ReferenceRequest
+from portal.process.models import StageChange
+from portal.references.models import Referee, ReferencePrompt, ReferenceRequest
 from portal.techcheck.models import TechCheckResult
 
 __all__ = [
-    "AuditEvent", "TalentConsent",
+    "AuditEvent", "TalentConsent", "StageChange",
     "PoolInvite", "RetentionHold", "SavedSearch", "TalentProfile",
-    "ReferenceRequest", "Referee",
+    "ReferencePrompt", "ReferenceRequest", "Referee",
     "Decision", "ExperienceAnswer", "ExperienceAsked", "MessageTemplate", "OutcomeMessage",
     "RejectionReason",
     "InterviewKit", "KitCompetency", "Scorecard", "ScorecardAmendment", "ScorecardRating",

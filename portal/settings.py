@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +45,7 @@ class Settings:
     default_timezone: str = "Europe/Stockholm"
     mail_backend: str = "smtp"  # "smtp", or "database" to keep mail in the outbox only
     mail_from: str = "Rekrytering <no-reply@localhost>"
+    mail_reply_to: str = ""  # empty: no Reply-To, and emails do not invite replies
     smtp_host: str = "localhost"
     smtp_port: int = 25
     smtp_username: str = ""
@@ -105,6 +107,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     mail_backend = env.get("MAIL_BACKEND", "database" if mode in RELAXED_ENVS else "smtp")
     if mail_backend not in ("smtp", "database"):
         raise SettingsError("MAIL_BACKEND must be 'smtp' or 'database'")
+    mail_reply_to = env.get("MAIL_REPLY_TO", "").strip()
+    if mail_reply_to and (
+        "@" not in parseaddr(mail_reply_to)[1] or any(c in mail_reply_to for c in "\r\n")
+    ):
+        raise SettingsError("MAIL_REPLY_TO must be an email address, e.g. "
+                            "'Rekrytering <jobb@example.com>'")
 
     return Settings(
         env=mode,
@@ -115,6 +123,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         default_timezone=env.get("PORTAL_TIMEZONE", "Europe/Stockholm"),
         mail_backend=mail_backend,
         mail_from=env.get("MAIL_FROM", "Rekrytering <no-reply@localhost>"),
+        mail_reply_to=mail_reply_to,
         smtp_host=env.get("SMTP_HOST", "localhost"),
         smtp_port=_int(env, "SMTP_PORT", 25),
         smtp_username=env.get("SMTP_USERNAME", ""),

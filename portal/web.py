@@ -32,7 +32,7 @@ from werkzeug.routing import IntegerConverter
 
 from portal import errors
 from portal.extensions import csrf, db, limiter
-from portal.timeutil import zone
+from portal.timeutil import utcnow, zone
 
 LANGUAGES = ("sv", "en")
 LANG_COOKIE = "portal_lang"
@@ -128,6 +128,13 @@ def fmt_short(value: datetime | None, tzname: str | None = None) -> str:
     local = value.astimezone(zone(tzname))
     sep = "." if current_lang() == "sv" else ":"
     return local.strftime(f"%Y-%m-%d %H{sep}%M")
+
+
+def fmt_age(since: datetime) -> str:
+    """How long ago, in words ("3 days", "3 dagar")."""
+    from flask_babel import format_timedelta
+
+    return format_timedelta(utcnow() - since, threshold=1.5)
 
 
 # ---------------------------------------------------------------- htmx
@@ -271,10 +278,18 @@ def init_app(app: Flask) -> None:
         return _error_page(500, _("Something went wrong on our side"),
                            _("We have noted the error. Please try again in a moment."))
 
+    from portal.decisions.defaults import reason_label
+    from portal.hiring.models import stage_label
+    from portal.privacy.words import audit_action_label
+
     app.jinja_env.globals.update(
         fmt_date=fmt_date, fmt_time=fmt_time, countdown=countdown, fmt_when=fmt_when,
-        fmt_short=fmt_short, platform_name=_platform_name,
+        fmt_short=fmt_short, fmt_age=fmt_age, platform_name=_platform_name,
+        zone_label=_zone_label,
         current_lang=current_lang, LANGUAGES=LANGUAGES,
+        # Stored keys and default names, in the reader's language.
+        stage_label=stage_label, reason_label=reason_label,
+        audit_action_label=audit_action_label,
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -31,6 +31,19 @@ from portal import create_app  # noqa: E402
 from portal.extensions import db, limiter  # noqa: E402
 
 IN_CI = bool(os.environ.get("CI"))
+
+# Stateful tests of the process: a short run by default (CI), many long ones by hand with
+# --hypothesis-profile=long. No deadline: CI shares two cores.
+from hypothesis import HealthCheck  # noqa: E402
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+
+hypothesis_settings.register_profile(
+    "default", max_examples=8, stateful_step_count=15, deadline=None, database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+hypothesis_settings.register_profile(
+    "long", max_examples=200, stateful_step_count=40, deadline=None, database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+hypothesis_settings.load_profile("default")
 PG_ADMIN_URL = os.environ.get(
     "TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

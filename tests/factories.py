@@ -8,11 +8,13 @@ from typing import Any
 
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
+from flask import current_app
 
 from portal.accounts.models import User
 from portal.extensions import db
 from portal.hiring import services
 from portal.hiring.models import Application, Candidate, Interview, Opening
+from portal.process import lifecycle
 from portal.timeutil import utcnow
 
 PASSWORD = "correct horse battery"
@@ -64,7 +66,12 @@ def make_application(actor: User, candidate: Candidate | None = None,
                      opening: Opening | None = None) -> Application:
     candidate = candidate or CandidateFactory()
     opening = opening or make_opening(actor)
-    return services.add_application(db.session, actor, candidate, opening)
+    return lifecycle.apply(db.session, actor, candidate, opening)
+
+
+def move_to(actor: User, application: Application, stage: Any, reason: str = "") -> None:
+    """Move through the lifecycle, as the board does."""
+    lifecycle.move(db.session, current_app.config["PORTAL"], actor, application, stage, reason)
 
 
 def make_interview(actor: User, application: Application | None = None, *,
@@ -72,7 +79,8 @@ def make_interview(actor: User, application: Application | None = None, *,
                    platform: str = "zoom", url: str = "https://zoom.us/j/12345678901",
                    **kw: Any) -> Interview:
     application = application or make_application(actor)
-    return services.schedule_interview(db.session, actor, application, services.InterviewData(
+    return lifecycle.schedule(db.session, current_app.config["PORTAL"], actor, application,
+                              services.InterviewData(
         round_name=kw.get("round_name", "First interview"),
         starts_at=starts_at or (utcnow() + timedelta(days=2)).replace(microsecond=0),
         duration_minutes=kw.get("duration_minutes", 45), platform=platform, meeting_url=url,

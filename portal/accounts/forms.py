@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
-from portal.accounts.models import Role
+from portal.accounts.models import ROLE_LABELS
 from portal.forms import choices
 
 
@@ -18,11 +18,6 @@ class LoginForm(FlaskForm):
         DataRequired(_l("Enter your password.")), Length(max=200)])
 
 
-ROLE_LABELS = {
-    Role.ADMIN.value: _l("Admin"),
-    Role.RECRUITER.value: _l("Recruiter"),
-    Role.INTERVIEWER.value: _l("Interviewer"),
-}
 
 
 class UserForm(FlaskForm):

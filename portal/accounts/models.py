@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -21,6 +22,14 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
     RECRUITER = "recruiter"
     INTERVIEWER = "interviewer"
+
+
+# What a role is called on a page; the stored value is the key.
+ROLE_LABELS = {
+    Role.ADMIN.value: _l("Admin"),
+    Role.RECRUITER.value: _l("Recruiter"),
+    Role.INTERVIEWER.value: _l("Interviewer"),
+}
 
 
 class User(UserMixin, db.Model):
@@ -47,6 +56,13 @@ class User(UserMixin, db.Model):
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
+    # Flask-Login's UserMixin compares users by get_id(), which here is the session id:
+    # every user not signed in would equal every other. The identity map keeps one object
+    # per row, so identity is the right equality.
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
+
     def get_id(self) -> str | None:
         """Flask-Login keeps the server-side session id, not the user id, in the cookie."""
         return getattr(self, "session_id", None)
@@ -58,6 +74,11 @@ class User(UserMixin, db.Model):
     @property
     def can_manage_hiring(self) -> bool:
         return self.role in (Role.ADMIN, Role.RECRUITER)
+
+    @property
+    def role_label(self) -> str:
+        """The role in the reader's language."""
+        return str(ROLE_LABELS.get(self.role, self.role))
 
     @property
     def is_admin(self) -> bool:

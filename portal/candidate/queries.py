@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from portal.hiring.models import Application, Candidate, Interview, Opening, StageKind
-from portal.timeutil import utcnow
-
-JOIN_OPENS = timedelta(minutes=15)
+from portal.hiring.models import Application, Candidate, Interview, Opening
 
 
 def overview(db: Session, candidate: Candidate) -> list[Application]:
@@ -59,45 +54,6 @@ def application_for(db: Session, candidate: Candidate, application_id: int) -> A
         .options(joinedload(Application.opening).selectinload(Opening.stages),
                  joinedload(Application.stage), joinedload(Application.last_open_stage))
     ).unique().first()
-
-
-@dataclass
-class Step:
-    name: str
-    state: str  # "done", "current", "todo", "outcome"
-
-
-def timeline(application: Application, lang: str) -> list[Step]:
-    """The candidate-facing stages: open stages in order, then the outcome if the process
-    ended. End stages that did not happen are never shown."""
-    current = application.shown_stage
-    steps: list[Step] = []
-    passed = True
-    for stage in application.opening.stages:
-        if stage.kind != StageKind.OPEN:
-            continue
-        if stage.id == current.id:
-            steps.append(Step(stage.public_name(lang), "current"))
-            passed = False
-        else:
-            steps.append(Step(stage.public_name(lang), "done" if passed else "todo"))
-    if current.kind != StageKind.OPEN:
-        # Stages after the point where the process ended are not part of this story.
-        last_done = max((i for i, s in enumerate(steps) if s.state == "done"), default=-1)
-        steps = [s for s in steps[: last_done + 1]]
-        steps.append(Step(current.public_name(lang), "outcome"))
-    return steps
-
-
-def next_interview(application: Application, now: datetime | None = None) -> Interview | None:
-    now = now or utcnow()
-    upcoming = [i for i in application.interviews if not i.is_cancelled and i.ends_at > now]
-    return min(upcoming, key=lambda i: i.starts_at) if upcoming else None
-
-
-def join_is_open(interview: Interview, now: datetime | None = None) -> bool:
-    now = now or utcnow()
-    return interview.starts_at - JOIN_OPENS <= now <= interview.ends_at
 
 
 def google_calendar_url(interview: Interview, title: str, details: str) -> str:

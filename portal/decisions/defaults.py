@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
+from portal.i18n import stored_words
+
 TEMPLATES: dict[tuple[str, str], tuple[str, str]] = {
     ("next_round", "sv"): (
         "Nästa steg för tjänsten som {role}",
@@ -52,3 +56,19 @@ REJECTION_REASONS = (
     "Candidate withdrew",
     "Position closed",
 )
+
+# The default reasons are stored in English (a decision keeps the words it was made with);
+# a page shows them in the reader's language. A reason staff typed is shown as typed.
+REASON_WORDS = {
+    "Experience does not match the requirements":
+        _l("Experience does not match the requirements"),
+    "Another candidate matched better": _l("Another candidate matched better"),
+    "Salary expectations": _l("Salary expectations"),
+    "Candidate withdrew": _l("Candidate withdrew"),
+    "Position closed": _l("Position closed"),
+}
+
+
+def reason_label(label: str) -> str:
+    """A rejection reason in the reader's language when it is one of the defaults."""
+    return stored_words(REASON_WORDS, label)

@@ -21,8 +21,8 @@ from portal.decisions.models import (
     RejectionReason,
 )
 from portal.errors import DomainError
-from portal.hiring.models import Application, Interview, InterviewStatus, Stage, StageKind
-from portal.hiring.services import move_application, require_manager
+from portal.hiring.models import Application, Interview, InterviewStatus
+from portal.hiring.services import require_manager
 from portal.messaging.services import enqueue, render_email
 from portal.settings import Settings
 from portal.timeutil import utcnow
@@ -121,34 +121,10 @@ def compose(db: Session, application: Application, kind: str, personal_line: str
 # ---------------------------------------------------------------- decisions
 
 
-def _stage(application: Application, kind: StageKind, name: str | None = None) -> Stage:
-    stages = application.opening.stages
-    if name:
-        match = next((s for s in stages if s.name == name and s.kind == kind), None)
-        if match:
-            return match
-    return next(s for s in stages if s.kind == kind)
-
-
-def decide(db: Session, actor: User, application: Application, kind: str,
-           reason: str = "") -> Decision:
-    """Advance to the next open stage, reject, or offer; the stage follows."""
+def record_decision(db: Session, actor: User, application: Application, kind: str,
+                    reason: str = "") -> Decision:
+    """Who decided what, and why. The stage change itself is the lifecycle's."""
     require_manager(actor)
-    if kind == "reject":
-        if reason not in {r.label for r in reasons(db)}:
-            raise DomainError(_l("Choose a reason for the rejection."), field="reason")
-        target = _stage(application, StageKind.NOT_SELECTED)
-    elif kind == "offer":
-        target = _stage(application, StageKind.OPEN, "Offer")
-    elif kind == "advance":
-        open_stages = [s for s in application.opening.stages if s.kind == StageKind.OPEN]
-        later = [s for s in open_stages if s.position > application.stage.position]
-        if application.stage.is_end or not later:
-            raise DomainError(_l("There is no later stage to advance to."))
-        target = later[0]
-    else:
-        raise DomainError(_l("Choose a decision."), field="kind")
-    move_application(db, actor, application, target)
     decision = Decision(application_id=application.id, kind=kind, reason=reason,
                         decided_by_id=actor.id)
     db.add(decision)
@@ -184,15 +160,18 @@ def deliver(db: Session, message: OutcomeMessage, application: Application,
             settings: Settings | None = None) -> None:
     """Into the outbox, and the portal shows the outcome from now on. A rejection also
     offers the talent pool, through a sign-in link to the candidate's data page."""
-    candidate = application.candidate
-    pool_link = None
-    if message.kind.startswith("reject") and settings is not None:
-        from portal.links.services import issue_link, link_url
+    from portal.links.services import issue_link, link_url
 
+    candidate = application.candidate
+    pool_link = portal_link = None
+    if settings is not None:
+        # Every outcome links to where the process stands; a rejection also offers the pool.
         _link, token = issue_link(db, settings, candidate)
-        pool_link = link_url(settings, token, next_path="/portal/privacy")
+        portal_link = link_url(settings, token, next_path=f"/portal/applications/{application.id}")
+        if message.kind.startswith("reject"):
+            pool_link = link_url(settings, token, next_path="/portal/privacy")
     text, html = render_email("candidate_outcome", candidate.language, candidate=candidate,
-                              body=message.body, link=pool_link)
+                              body=message.body, link=pool_link, portal_link=portal_link)
     enqueue(db, kind=f"outcome_{message.kind}", to_email=candidate.email,
             to_name=candidate.name, subject=message.subject, text=text, html=html,
             candidate_id=candidate.id)

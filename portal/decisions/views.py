@@ -15,7 +15,8 @@ from portal.decisions.models import KINDS
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.hiring import services as hiring
-from portal.timeutil import is_valid_zone, zone
+from portal.process import lifecycle
+from portal.timeutil import is_valid_zone, utcnow, zone
 from portal.web import is_htmx_target
 
 bp = Blueprint("decisions", __name__, url_prefix="/staff")
@@ -61,15 +62,16 @@ def decide(application_id: int) -> Any:
     error = None
     if request.method == "POST" and request.form.get("action") in ("send", "skip"):
         try:
-            ds.decide(db.session, current_user, application, decision,
-                      request.form.get("reason", ""))
+            send_at = _send_at() if request.form.get("action") == "send" else None
+            lifecycle.decide(db.session, current_app.config["PORTAL"], current_user,
+                             application, decision, request.form.get("reason", ""))
             if request.form.get("action") == "skip":
                 ds.record_no_message(db.session, current_user, application,
                                      request.form.get("why", ""))
             else:
                 ds.schedule(db.session, current_user, application, kind,
                             request.form.get("subject", subject),
-                            request.form.get("body", body), _send_at(),
+                            request.form.get("body", body), send_at,
                             current_app.config["PORTAL"])
         except DomainError as exc:
             db.session.rollback()
@@ -84,8 +86,19 @@ def decide(application_id: int) -> Any:
         body = request.form.get("body", body)
     reasons = ds.reasons(db.session)
     db.session.commit()  # templates and reasons are created on first use
+    now = utcnow()
+    # What a rejection also does, said before it is done.
+    cancels = [i for i in application.interviews if not i.is_cancelled and i.ends_at > now
+               ] if decision == "reject" else []
+    target = None
+    if decision == "advance":
+        try:
+            target = lifecycle.advance_target(application)
+        except DomainError as exc:
+            error = error or str(exc.message)
     return render_template(
         "staff/decide.html", application=application, decision=decision, kind=kind,
+        cancels=cancels, target=target, tz=current_app.config["PORTAL"].default_timezone,
         kinds=KINDS, reasons=reasons, subject=subject, body=body,
         personal=personal, error=error, form=request.form), (422 if error else 200)
 

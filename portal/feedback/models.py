@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.timeutil import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from portal.hiring.models import Opening
 
 
 class InterviewKit(db.Model):
@@ -31,6 +35,8 @@ class InterviewKit(db.Model):
 
     competencies: Mapped[list[KitCompetency]] = relationship(
         back_populates="kit", order_by="KitCompetency.position", cascade="all, delete-orphan")
+    # The kits page names the opening a kit can be copied from.
+    opening: Mapped[Opening] = relationship(viewonly=True)
 
 
 class KitCompetency(db.Model):

@@ -212,8 +212,20 @@ def save_draft(db: Session, actor: User, card: Scorecard, data: ScorecardData) -
     _apply(card, db.get(InterviewKit, card.kit_id), data)
 
 
+def interview_over(interview: Interview) -> bool:
+    """Has the interview ended? A scorecard judges what happened in it, so it is
+    submitted only afterwards (drafts, e.g. notes taken during it, are fine before)."""
+    return interview.ends_at <= utcnow()
+
+
 def submit(db: Session, actor: User, card: Scorecard, data: ScorecardData) -> None:
-    """Save and lock. Every competency needs a rating and the card a recommendation."""
+    """Save and lock. Only after the interview's end; every competency needs a rating and
+    the card a recommendation."""
+    if card.interviewer_id != actor.id:
+        raise NotFound(_l("No such scorecard."))
+    if not card.submitted and not interview_over(db.get(Interview, card.interview_id)):
+        raise DomainError(_l("You can submit the scorecard once the interview is over. "
+                             "Until then, save it as a draft."))
     save_draft(db, actor, card, data)
     if any(r.rating is None for r in card.ratings):
         raise DomainError(_l("Rate every competency before you submit."))
@@ -376,3 +388,19 @@ def missing_scorecards(db: Session, since_days: int = 30,
         Scorecard.interview_id.in_([i.id for i in interviews]),
         Scorecard.submitted_at.is_not(None))).all())
     return [(i, u) for i in interviews for u in i.interviewers if (i.id, u.id) not in submitted]
+
+
+def set_interview_kit(db: Session, interview: Interview, kit_id: int | None) -> None:
+    """The kit an interview is scored with: one of its opening's current kits, and fixed
+    once a scorecard has been started."""
+    if kit_id == interview.kit_id:
+        return
+    kit = db.get(InterviewKit, kit_id) if kit_id else None
+    opening_id = interview.application.opening_id if interview.application else None
+    if kit_id and (kit is None or kit.superseded or kit.opening_id != opening_id):
+        raise DomainError(_l("Choose a kit of this opening."), field="kit_id")
+    if interview.id and db.scalar(select(Scorecard.id).where(
+            Scorecard.interview_id == interview.id).limit(1)):
+        raise DomainError(_l("Scorecards have been started with the current kit; it can no "
+                             "longer be changed."), field="kit_id")
+    interview.kit_id = kit_id

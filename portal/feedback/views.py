@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from portal.accounts.views import guard_staff
 from portal.errors import DomainError
@@ -41,6 +42,7 @@ def kits(opening_id: int) -> Any:
     others = db.session.scalars(
         select(InterviewKit).join(Opening).where(InterviewKit.opening_id != opening.id,
                                                  InterviewKit.superseded.is_(False))
+        .options(contains_eager(InterviewKit.opening))
         .order_by(Opening.title, InterviewKit.name)).all()
     return render_template("staff/kits.html", opening=opening,
                            kits=fb.current_kits(db.session, opening.id), others=others,
@@ -142,8 +144,9 @@ def _scorecard_data(kit: InterviewKit) -> fb.ScorecardData:
 
 @bp.route("/interviews/<int:interview_id>/scorecard", methods=["GET", "POST"])
 def scorecard(interview_id: int) -> Any:
-    """The interviewer's own scorecard: drafts save as they type (htmx), submitting locks
-    it, and a change after that is an amendment with a reason."""
+    """The interviewer's own scorecard: drafts save as they type (htmx), submitting (once
+    the interview is over) locks it and shows it read-only, and a change after that is an
+    amendment with a reason (``?amend=1`` opens the fields again)."""
     interview = hiring.get_interview(db.session, current_user, interview_id)
     try:
         card = fb.my_scorecard(db.session, current_user, interview)
@@ -180,8 +183,12 @@ def scorecard(interview_id: int) -> Any:
     others = [c for c in fb.readable_scorecards(db.session, current_user, interview)
               if c.id != card.id]
     values = request.form if error else None
+    # A submitted card is shown read-only; its fields open only to amend it, on request.
+    amending = card.submitted and (request.args.get("amend") == "1" or (
+        request.method == "POST" and request.form.get("action") == "amend"))
     return render_template("staff/scorecard.html", interview=interview, card=card, kit=item,
-                           others=others, error=error, values=values,
+                           others=others, error=error, values=values, amending=amending,
+                           interview_over=fb.interview_over(interview),
                            recommendations=RECOMMENDATIONS,
                            names={u.id: u.name for u in interview.interviewers},
                            competency_names={c.id: c.name for c in item.competencies}), (
@@ -218,7 +225,9 @@ def compare(opening_id: int) -> Any:
         rows.sort(key=lambda r: r.candidate.name.lower())
     if request.args.get("flagged") == "1":
         rows = [r for r in rows if r.disagree]
-    references = referees_for(db.session, [r.application.id for r in rows])
+    # Withdrawn consent takes a referee out of the count: "1 of 1 answered", not "of 2".
+    references = referees_for(db.session, [r.application.id for r in rows],
+                              include_withdrawn=False)
     return render_template("staff/compare.html", opening=opening, versions=versions, kit=kit_,
                            rows=rows, who=request.args.get("who") == "1",
                            references=references,

@@ -83,6 +83,8 @@ class InterviewForm(FlaskForm):
         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     kit_id = SelectField(_l("Interview kit (questions and scorecard)"), coerce=optional_id,
                          validate_choice=False)
+    stage_id = SelectField(_l("Process stage"),
+                           coerce=optional_id, validate_choice=False)
     what_to_expect = TextAreaField(
         _l("What to expect (who they meet, agenda, length, what happens after)"),
         validators=[Optional(), Length(max=5000)])

@@ -5,11 +5,13 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import User
 from portal.extensions import db
+from portal.i18n import stored_words
 from portal.timeutil import UTCDateTime, utcnow
 
 
@@ -21,6 +23,25 @@ class StageKind(enum.StrEnum):
     NOT_SELECTED = "not_selected"
     WITHDRAWN = "withdrawn"
 
+
+# The internal names a new opening's stages start with (hiring.services.DEFAULT_STAGES), in
+# the reader's language. Staff may rename a stage; a name they typed is shown as typed.
+DEFAULT_STAGE_WORDS = {
+    "Applied": _l("Applied"),
+    "Screening": _l("Screening"),
+    "Interview": _l("Interview"),
+    "Final interview": _l("Final interview"),
+    "References": _l("References"),
+    "Offer": _l("Offer"),
+    "Hired": _l("Hired"),
+    "Not selected": _l("Not selected"),
+    "Withdrawn": _l("Withdrawn"),
+}
+
+
+def stage_label(name: str) -> str:
+    """A stage's internal name for staff to read: a default name in their language."""
+    return stored_words(DEFAULT_STAGE_WORDS, name)
 
 class Opening(db.Model):
     """A role being hired for."""
@@ -69,6 +90,11 @@ class Stage(db.Model):
     def is_end(self) -> bool:
         return self.kind != StageKind.OPEN
 
+    @property
+    def display_name(self) -> str:
+        """The internal name in the reader's language (a default name is translated)."""
+        return stage_label(self.name)
+
     def public_name(self, language: str) -> str:
         return self.public_name_sv if language == "sv" else self.public_name_en
 
@@ -84,8 +110,9 @@ class Candidate(db.Model):
     phone: Mapped[str] = mapped_column(String(40), default="")
     language: Mapped[str] = mapped_column(String(2), default="sv")
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Stockholm")
-    # "recruiter" until the candidate's browser or the candidate sets it.
-    timezone_source: Mapped[str] = mapped_column(String(12), default="recruiter")
+    # Who set the zone: "default" (nobody: the first visit may take the device's),
+    # "recruiter", "browser" (the device, on the first visit) or "candidate".
+    timezone_source: Mapped[str] = mapped_column(String(12), default="default")
     first_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -186,6 +213,8 @@ class Interview(db.Model):
     status: Mapped[str] = mapped_column(String(20), default=InterviewStatus.SCHEDULED.value)
     uid: Mapped[str] = mapped_column(String(120), unique=True)
     kit_id: Mapped[int | None] = mapped_column(ForeignKey("interview_kit.id"), index=True)
+    # The stage of the process this round belongs to.
+    stage_id: Mapped[int | None] = mapped_column(ForeignKey("stage.id"))
     sequence: Mapped[int] = mapped_column(default=0)
     invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -4,7 +4,7 @@ transaction, rendered in the reader's language with a calendar file."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -18,7 +18,7 @@ from portal.messaging.calendar import interview_ics
 from portal.messaging.services import enqueue, render_email
 from portal.platforms.registry import get_platform
 from portal.settings import Settings
-from portal.timeutil import utcnow
+from portal.timeutil import utcnow, zone
 
 # kind -> calendar method
 _METHODS = {"invitation": "REQUEST", "update": "REQUEST", "cancellation": "CANCEL",
@@ -30,18 +30,33 @@ def _summary(interview: Interview) -> str:
     return _("Interview: %(round)s, %(title)s", round=interview.round_name, title=opening.title)
 
 
-def _ics(settings: Settings, interview: Interview, method: str, lang: str) -> str:
+def day_word(starts_at: datetime, tzname: str | None, now: datetime | None = None) -> str:
+    """"today" or "tomorrow" as the reader counts days in their own zone, else "" (then
+    name the date). A reminder goes out 24 hours ahead, or later when invited late, so
+    the interview may well be later the same day."""
+    tz = zone(tzname)
+    days = (starts_at.astimezone(tz).date() - (now or utcnow()).astimezone(tz).date()).days
+    return {0: "today", 1: "tomorrow"}.get(days, "")
+
+
+def _ics(settings: Settings, interview: Interview, method: str, lang: str,
+         uninvited: User | None = None) -> str:
+    """The calendar file. ``uninvited``: a CANCEL that takes only this person off the
+    panel, so it names only them and leaves the event itself alone (RFC 5546 3.2.5)."""
     candidate = interview.application.candidate
     attendees = [(candidate.name, candidate.email)] + [
         (u.name, u.email) for u in interview.interviewers
     ]
+    if uninvited is not None:
+        attendees = [(uninvited.name, uninvited.email)]
     with force_locale(lang):
         description = _("Join the meeting: %(url)s", url=interview.meeting_url)
         if interview.preparation:
             description += "\n\n" + interview.preparation
         summary = _summary(interview)
     return interview_ics(interview, method=method, summary=summary, description=description,
-                         organizer=settings.mail_from, attendees=attendees)
+                         organizer=settings.mail_from, attendees=attendees,
+                         uninvited=uninvited is not None)
 
 
 def queue_candidate_email(
@@ -53,21 +68,27 @@ def queue_candidate_email(
     _link, token = issue_link(db, settings, candidate)
     url = link_url(settings, token, next_path=f"/portal/interviews/{interview.id}")
     platform = get_platform(interview.platform)
+    day = day_word(interview.starts_at, candidate.timezone)
     with force_locale(lang):
+        title = interview.application.opening.title
         subjects = {
-            "invitation": _("Invitation to interview: %(title)s",
-                            title=interview.application.opening.title),
-            "update": _("Changed interview: %(title)s", title=interview.application.opening.title),
-            "cancellation": _("Cancelled interview: %(title)s",
-                              title=interview.application.opening.title),
-            "reminder": _("Reminder: your interview tomorrow, %(title)s",
-                          title=interview.application.opening.title),
+            "invitation": _("Invitation to interview: %(title)s", title=title),
+            "update": _("Changed interview: %(title)s", title=title),
+            "cancellation": _("Cancelled interview: %(title)s", title=title),
+            "reminder": _("Reminder: your interview tomorrow, %(title)s", title=title),
         }
         subject = subjects[kind]
+        if kind == "reminder" and day == "today":
+            subject = _("Reminder: your interview today, %(title)s", title=title)
+        elif kind == "reminder" and day != "tomorrow":
+            from portal.web import fmt_date
+
+            subject = _("Reminder: your interview on %(date)s, %(title)s",
+                        date=fmt_date(interview.starts_at, candidate.timezone), title=title)
     text, html = render_email(
         f"candidate_{kind}", lang, candidate=candidate, interview=interview, link=url,
         platform=platform, tz=candidate.timezone, opening=interview.application.opening,
-        checked=checked,
+        checked=checked, day=day,
     )
     method = _METHODS[kind]
     enqueue(db, kind=f"candidate_{kind}", to_email=candidate.email, to_name=candidate.name,
@@ -77,9 +98,11 @@ def queue_candidate_email(
 
 
 def queue_interviewer_email(
-    db: Session, settings: Settings, interview: Interview, user: User, kind: str
+    db: Session, settings: Settings, interview: Interview, user: User, kind: str,
+    removed: bool = False,
 ) -> None:
-    """One email to an interviewer with a link to the candidate in the back office."""
+    """One email to an interviewer with a link to the candidate in the back office.
+    ``removed``: a cancellation for someone taken off a panel whose interview goes on."""
     lang = user.language
     candidate = interview.application.candidate
     url = f"{settings.base_url}/staff/candidates/{candidate.id}"
@@ -91,15 +114,19 @@ def queue_interviewer_email(
             "cancellation": _("Cancelled: interview with %(name)s", name=candidate.name),
         }
         subject = subjects[kind]
+        if removed and kind == "cancellation":
+            subject = _("No longer on the panel: interview with %(name)s", name=candidate.name)
     text, html = render_email(
         f"interviewer_{kind}", lang, user=user, candidate=candidate, interview=interview,
         link=url, tz=settings.default_timezone, opening=interview.application.opening,
+        removed=removed,
     )
     method = _METHODS[kind]
+    uninvited = user if removed and kind == "cancellation" else None
     enqueue(db, kind=f"interviewer_{kind}", to_email=user.email, to_name=user.name,
             subject=subject, text=text, html=html,
-            ics=_ics(settings, interview, method, lang) if method else None, ics_method=method,
-            interview_id=interview.id)
+            ics=_ics(settings, interview, method, lang, uninvited) if method else None,
+            ics_method=method, interview_id=interview.id)
 
 
 def send_invitation(db: Session, settings: Settings, interview: Interview) -> str:
@@ -124,13 +151,36 @@ def send_update(
     for user in interview.interviewers:
         queue_interviewer_email(db, settings, interview, user, "update")
     for user in removed:
-        queue_interviewer_email(db, settings, interview, user, "cancellation")
+        queue_interviewer_email(db, settings, interview, user, "cancellation", removed=True)
 
 
-def send_cancellation(db: Session, settings: Settings, interview: Interview) -> None:
+def send_changes(
+    db: Session, settings: Settings, interview: Interview, *, candidate: bool,
+    added: list[User], removed: list[User],
+) -> None:
+    """After a change to an interview already sent. The candidate hears of it only when
+    something they see changed; the panel is told whenever its membership or the interview
+    changed: new members get an invitation, removed ones a cancellation, the rest an
+    update."""
     if not interview.invited_at:
         return
-    queue_candidate_email(db, settings, interview, "cancellation")
+    if candidate:
+        queue_candidate_email(db, settings, interview, "update")
+    for user in interview.interviewers:
+        queue_interviewer_email(db, settings, interview, user,
+                                "invitation" if user in added else "update")
+    for user in removed:
+        queue_interviewer_email(db, settings, interview, user, "cancellation", removed=True)
+
+
+def send_cancellation(db: Session, settings: Settings, interview: Interview,
+                      candidate: bool = True) -> None:
+    """Everyone invited hears that the interview is off (the candidate not when they are
+    being erased)."""
+    if not interview.invited_at:
+        return
+    if candidate:
+        queue_candidate_email(db, settings, interview, "cancellation")
     for user in interview.interviewers:
         queue_interviewer_email(db, settings, interview, user, "cancellation")
 
@@ -175,33 +225,3 @@ def queue_new_link(db: Session, settings: Settings, candidate: Candidate) -> Non
                               link=url)
     enqueue(db, kind="candidate_new_link", to_email=candidate.email, to_name=candidate.name,
             subject=subject, text=text, html=html, candidate_id=candidate.id)
-
-
-def queue_scorecard_reminders(db: Session, settings: Settings) -> int:
-    """Interviewers without a submitted scorecard a day after the interview are reminded,
-    at most once a day each."""
-    from sqlalchemy import func
-
-    from portal.feedback.services import missing_scorecards
-    from portal.messaging.models import OutboxMessage
-
-    count = 0
-    since = utcnow() - timedelta(hours=24)
-    for interview, user in missing_scorecards(db):
-        recent = db.scalar(select(func.count(OutboxMessage.id)).where(
-            OutboxMessage.kind == "scorecard_reminder", OutboxMessage.interview_id == interview.id,
-            OutboxMessage.to_email == user.email, OutboxMessage.created_at >= since))
-        if recent:
-            continue
-        candidate = interview.application.candidate
-        url = f"{settings.base_url}/staff/interviews/{interview.id}/scorecard"
-        with force_locale(user.language):
-            subject = _("Scorecard missing: %(name)s", name=candidate.name)
-        text, html = render_email("scorecard_reminder", user.language, user=user,
-                                  candidate=candidate, interview=interview, link=url,
-                                  tz=settings.default_timezone,
-                                  opening=interview.application.opening)
-        enqueue(db, kind="scorecard_reminder", to_email=user.email, to_name=user.name,
-                subject=subject, text=text, html=html, interview_id=interview.id)
-        count += 1
-    return count

@@ -6,9 +6,8 @@ the request; they raise DomainError, NotFound or Forbidden for views to turn int
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
@@ -159,6 +158,9 @@ class CandidateData:
     phone: str
     language: str
     timezone: str
+    # The zone the form suggested: keeping it means no person chose one, so the
+    # candidate's device may set it on their first visit.
+    default_timezone: str = ""
 
 
 def create_candidate(db: Session, actor: User, data: CandidateData) -> Candidate:
@@ -170,7 +172,9 @@ def create_candidate(db: Session, actor: User, data: CandidateData) -> Candidate
     if not is_valid_zone(data.timezone):
         raise DomainError(_l("Choose a time zone from the list."), field="timezone")
     candidate = Candidate(name=data.name.strip(), email=email, phone=data.phone.strip(),
-                          language=data.language, timezone=data.timezone)
+                          language=data.language, timezone=data.timezone,
+                          timezone_source="default" if data.timezone == data.default_timezone
+                          else "recruiter")
     db.add(candidate)
     db.flush()
     return candidate
@@ -191,59 +195,6 @@ def update_candidate(db: Session, actor: User, candidate: Candidate, data: Candi
     candidate.language, candidate.timezone = data.language, data.timezone
 
 
-# ---------------------------------------------------------------- applications
-
-
-def add_application(
-    db: Session, actor: User, candidate: Candidate, opening: Opening,
-    next_step_by: date | None = None,
-) -> Application:
-    """Put a candidate into an opening's process at its first stage."""
-    require_manager(actor)
-    if db.scalar(select(Application.id).where(Application.candidate_id == candidate.id,
-                                              Application.opening_id == opening.id)):
-        raise DomainError(_l("The candidate is already in this opening."), field="opening")
-    return start_application(db, candidate, opening, next_step_by)
-
-
-def start_application(db: Session, candidate: Candidate, opening: Opening,
-                      next_step_by: date | None = None) -> Application:
-    """The application itself, at the first stage, with a week to the next step. Callers
-    check who may do this (staff adding, or the candidate answering a pool invitation)."""
-    application = Application(candidate=candidate, opening=opening, stage=opening.stages[0],
-                              next_step_by=next_step_by or (utcnow().date() + timedelta(days=7)))
-    db.add(application)
-    db.flush()
-    return application
-
-
-def move_application(
-    db: Session, actor: User, application: Application, stage: Stage,
-    next_step_by: date | None = None,
-) -> None:
-    """Move to ``stage``. An end stage closes the process; moving back reopens it."""
-    require_manager(actor)
-    if stage.opening_id != application.opening_id:
-        raise NotFound(_l("No such stage."))
-    if stage.is_end and not application.stage.is_end:
-        application.last_open_stage = application.stage
-    application.stage = stage
-    application.updated_at = utcnow()
-    if stage.is_end:
-        application.closed_at = application.closed_at or utcnow()
-        application.next_step_by = None
-    else:
-        application.closed_at = None
-        application.outcome_published_at = None
-        if next_step_by is not None:
-            application.next_step_by = next_step_by
-
-
-def set_next_step(db: Session, actor: User, application: Application, when: date | None) -> None:
-    require_manager(actor)
-    application.next_step_by = when
-
-
 # ---------------------------------------------------------------- interviews
 
 
@@ -258,9 +209,13 @@ class InterviewData:
     preparation: str
     interviewer_ids: list[int]
     kit_id: int | None = None
+    # The stage this round belongs to (None: the lifecycle picks the one that fits).
+    stage_id: int | None = None
 
 
-def _apply_interview(db: Session, interview: Interview, data: InterviewData) -> None:
+def apply_interview_data(db: Session, interview: Interview, data: InterviewData) -> None:
+    """Check and copy the editable fields onto ``interview`` (the lifecycle decides what
+    the change means for the process and who is told)."""
     if data.starts_at.tzinfo is None:
         raise DomainError(_l("The start time needs a time zone."), field="starts_at")
     if not 10 <= data.duration_minutes <= 480:
@@ -279,67 +234,6 @@ def _apply_interview(db: Session, interview: Interview, data: InterviewData) -> 
     interview.what_to_expect = data.what_to_expect.strip()
     interview.preparation = data.preparation.strip()
     interview.interviewers = interviewers
-    if data.kit_id != interview.kit_id:
-        from portal.feedback.models import InterviewKit, Scorecard
-
-        kit = db.get(InterviewKit, data.kit_id) if data.kit_id else None
-        opening_id = interview.application.opening_id if interview.application else None
-        if data.kit_id and (kit is None or kit.superseded or kit.opening_id != opening_id):
-            raise DomainError(_l("Choose a kit of this opening."), field="kit_id")
-        if interview.id and db.scalar(select(Scorecard.id).where(
-                Scorecard.interview_id == interview.id).limit(1)):
-            raise DomainError(_l("Scorecards have been started with the current kit; it can no "
-                                 "longer be changed."), field="kit_id")
-        interview.kit_id = data.kit_id
-    interview.updated_at = utcnow()
-
-
-def schedule_interview(
-    db: Session, actor: User, application: Application, data: InterviewData
-) -> Interview:
-    """Create an interview (not yet sent: see ``send_invitation``)."""
-    require_manager(actor)
-    if application.is_closed:
-        raise DomainError(_l("This process is closed; reopen it before scheduling."))
-    if data.starts_at <= utcnow():
-        raise DomainError(_l("Choose a time in the future."), field="starts_at")
-    interview = Interview(application=application, uid=f"{secrets.token_hex(16)}@portal",
-                          sequence=0, status=InterviewStatus.SCHEDULED.value)
-    _apply_interview(db, interview, data)
-    db.add(interview)
-    db.flush()
-    return interview
-
-
-def update_interview(
-    db: Session, actor: User, interview: Interview, data: InterviewData
-) -> list[User]:
-    """Change an interview. Returns interviewers who were removed (they get a
-    cancellation); the caller queues updates when the invitation has gone out."""
-    require_manager(actor)
-    if interview.is_cancelled:
-        raise DomainError(_l("A cancelled interview cannot be changed."))
-    before = set(interview.interviewers)
-    time_changed = data.starts_at != interview.starts_at
-    if time_changed and data.starts_at <= utcnow():
-        raise DomainError(_l("Choose a time in the future."), field="starts_at")
-    _apply_interview(db, interview, data)
-    interview.sequence += 1
-    if time_changed:
-        # A new time is a new question: ask the candidate again and remind them again.
-        interview.response = Response.NONE.value
-        interview.response_message = ""
-        interview.responded_at = None
-        interview.reminder_sent_at = None
-    return sorted(before - set(interview.interviewers), key=lambda u: u.id)
-
-
-def cancel_interview(db: Session, actor: User, interview: Interview) -> None:
-    require_manager(actor)
-    if interview.is_cancelled:
-        raise DomainError(_l("The interview is already cancelled."))
-    interview.status = InterviewStatus.CANCELLED.value
-    interview.sequence += 1
     interview.updated_at = utcnow()
 
 
@@ -351,6 +245,8 @@ def record_response(
         raise NotFound(_l("No such interview."))
     if interview.is_cancelled:
         raise DomainError(_l("This interview has been cancelled."))
+    if interview.application.is_closed:
+        raise DomainError(_l("This process has ended, so the interview will not take place."))
     if interview.ends_at < utcnow():
         raise DomainError(_l("This interview has already taken place."))
     if answer not in (Response.CONFIRMED, Response.RESCHEDULE):

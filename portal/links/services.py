@@ -25,9 +25,11 @@ from portal.timeutil import utcnow
 PURPOSE_CANDIDATE = "candidate"
 PURPOSE_REFERENCE = "reference"
 PURPOSE_POOL = "pool"
+PURPOSE_UNSUBSCRIBE = "unsubscribe"
 _SALTS = {PURPOSE_CANDIDATE: "portal.candidate-link.v1",
           PURPOSE_REFERENCE: "portal.reference-link.v1",
-          PURPOSE_POOL: "portal.pool-extend.v1"}
+          PURPOSE_POOL: "portal.pool-extend.v1",
+          PURPOSE_UNSUBSCRIBE: "portal.pool-unsubscribe.v1"}
 
 
 class LinkProblem(Exception):

@@ -1,9 +1,12 @@
 """Calendar files (RFC 5545) for interviews: one stable UID per interview and a SEQUENCE
-that grows with every change, so calendars update the event instead of adding a new one."""
+that grows with every change, so calendars update the event instead of adding a new one.
+
+Times are always written in UTC ("...Z"): a TZID needs a VTIMEZONE beside it (RFC 5545
+3.2.19), and every revision of one event must say its time the same way."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from email.utils import parseaddr
 
 from icalendar import Alarm, Calendar, Event, vCalAddress, vText
@@ -20,11 +23,14 @@ def interview_ics(
     description: str,
     organizer: str,
     attendees: list[tuple[str, str]],
+    uninvited: bool = False,
 ) -> str:
     """An iCalendar text for ``interview``.
 
     ``method`` is REQUEST (invitation or update), CANCEL, or PUBLISH (a plain download).
     ``attendees`` are (name, email) pairs; ``organizer`` is a "Name <address>" string.
+    ``uninvited`` (with CANCEL) takes only ``attendees`` off an event that goes on: RFC 5546
+    3.2.5 lists just them and forbids STATUS:CANCELLED, which would cancel it for everyone.
     """
     cal = Calendar()
     cal.add("prodid", "-//Candidate portal//EN")
@@ -35,14 +41,16 @@ def interview_ics(
     event.add("uid", interview.uid)
     event.add("sequence", interview.sequence)
     event.add("dtstamp", utcnow())
-    event.add("dtstart", interview.starts_at)
-    event.add("dtend", interview.ends_at)
+    event.add("dtstart", interview.starts_at.astimezone(UTC))
+    event.add("dtend", interview.ends_at.astimezone(UTC))
     event.add("summary", summary)
     event.add("description", description)
     event.add("location", interview.meeting_url)
     event.add("url", interview.meeting_url)
+    uninvited = uninvited and method == "CANCEL" and not interview.is_cancelled
     cancelled = method == "CANCEL" or interview.is_cancelled
-    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    if not uninvited:
+        event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     org_name, org_addr = parseaddr(organizer)
     if org_addr:
         org = vCalAddress(f"mailto:{org_addr}")

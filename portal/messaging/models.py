@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -34,6 +34,8 @@ class OutboxMessage(db.Model):
     html_body: Mapped[str] = mapped_column(Text)
     ics: Mapped[str | None] = mapped_column(Text)
     ics_method: Mapped[str | None] = mapped_column(String(20))
+    # Extra mail headers, e.g. List-Unsubscribe on talent-pool emails (see EXTRA_HEADERS).
+    headers: Mapped[dict[str, str] | None] = mapped_column(JSON)
     candidate_id: Mapped[int | None] = mapped_column(
         ForeignKey("candidate.id", ondelete="SET NULL"), index=True
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template
+from flask import current_app, render_template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,14 +13,19 @@ from portal.i18n import force_locale
 from portal.messaging.models import MessageStatus, OutboxMessage
 from portal.timeutil import utcnow
 
+# Headers a message may carry beyond the ones the worker always sets (RFC 2369, RFC 8058).
+EXTRA_HEADERS = frozenset({"List-Unsubscribe", "List-Unsubscribe-Post"})
+
 
 def render_email(name: str, lang: str, **context: Any) -> tuple[str, str]:
     """Render ``emails/<name>.txt`` and ``.html`` in ``lang``; returns (text, html). An
     email carrying a candidate's sign-in link also links to their data page, where they can
-    join, extend or leave the talent pool and take or erase their data."""
+    join, extend or leave the talent pool and take or erase their data. The footer invites
+    a reply only when replies go somewhere (``MAIL_REPLY_TO``)."""
     link = context.get("link")
     if isinstance(link, str) and "/c/" in link and name.startswith(("candidate_", "pool_")):
         context.setdefault("privacy_link", link.split("?", 1)[0] + "?next=/portal/privacy")
+    context.setdefault("can_reply", bool(current_app.config["PORTAL"].mail_reply_to))
     with force_locale(lang):
         text = render_template(f"emails/{name}.txt", lang=lang, **context)
         html = render_template(f"emails/{name}.html", lang=lang, **context)
@@ -40,12 +45,18 @@ def enqueue(
     ics_method: str | None = None,
     candidate_id: int | None = None,
     interview_id: int | None = None,
+    headers: dict[str, str] | None = None,
 ) -> OutboxMessage:
-    """Add one email to the outbox (no commit: the caller's transaction decides)."""
+    """Add one email to the outbox (no commit: the caller's transaction decides).
+    ``headers``: extra mail headers, only those in ``EXTRA_HEADERS``."""
+    unknown = set(headers or {}) - EXTRA_HEADERS
+    if unknown:
+        raise ValueError(f"not an extra header the outbox carries: {sorted(unknown)}")
     message = OutboxMessage(
         kind=kind, to_email=to_email, to_name=to_name, subject=subject[:300], text_body=text,
         html_body=html, ics=ics, ics_method=ics_method, candidate_id=candidate_id,
         interview_id=interview_id, status=MessageStatus.PENDING.value, next_attempt_at=utcnow(),
+        headers=dict(headers) if headers else None,
     )
     db.add(message)
     return message

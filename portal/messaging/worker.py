@@ -22,6 +22,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal.messaging.models import MessageStatus, OutboxMessage
+from portal.messaging.services import EXTRA_HEADERS
 from portal.settings import Settings
 from portal.timeutil import utcnow
 
@@ -38,23 +39,31 @@ def backoff(attempts: int) -> timedelta:
 
 
 def build_email(settings: Settings, message: OutboxMessage) -> EmailMessage:
-    """The MIME message: plain text, an HTML alternative, and the calendar file."""
+    """The MIME message: plain text, an HTML alternative, and the calendar file; a
+    Reply-To when ``MAIL_REPLY_TO`` is set, and the message's own extra headers."""
     email = EmailMessage()
     email["From"] = settings.mail_from
     email["To"] = formataddr((message.to_name, message.to_email))
+    if settings.mail_reply_to:
+        email["Reply-To"] = settings.mail_reply_to
     email["Subject"] = message.subject
     email["Date"] = format_datetime(utcnow())
     domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "localhost"
     email["Message-ID"] = make_msgid(f"outbox-{message.id}", domain=domain)
     email["Auto-Submitted"] = "auto-generated"
+    for name, value in sorted((message.headers or {}).items()):
+        if name in EXTRA_HEADERS:
+            email[name] = value
     email.set_content(message.text_body)
     email.add_alternative(message.html_body, subtype="html")
     if message.ics:
         method = message.ics_method or "PUBLISH"
+        # The bytes go as they are (CRLF lines, RFC 5545); the charset tells the reader
+        # how to decode them, or "Åäö" and "–" turn to garbage. METHOD as in RFC 6047.
         email.add_attachment(
             message.ics.encode(), maintype="text", subtype="calendar",
             filename="invite.ics" if method != "CANCEL" else "cancel.ics",
-            params={"method": method},
+            params={"method": method, "charset": "utf-8"},
         )
     return email
 
@@ -144,7 +153,8 @@ def deliver_due(db: Session, settings: Settings, report: RunReport) -> int:
 def run_once(app: Flask) -> RunReport:
     """One pass: queue due reminders, then deliver everything that is due."""
     from portal.extensions import db
-    from portal.hiring.notify import queue_due_reminders, queue_scorecard_reminders
+    from portal.feedback.reminders import queue_scorecard_reminders
+    from portal.hiring.notify import queue_due_reminders
 
     report = RunReport()
     settings: Settings = app.config["PORTAL"]

@@ -128,6 +128,7 @@ class RetentionReport:
 
 def apply(db: Session, settings: Settings) -> RetentionReport:
     """Run both rules once (the worker does so daily; the CLI on demand)."""
+    from portal.pool.consent import forget
     from portal.pool.services import delete_profile
     from portal.privacy.services import erase
 
@@ -143,6 +144,7 @@ def apply(db: Session, settings: Settings) -> RetentionReport:
         if item.hold is not None:
             report.held += 1
             continue
+        forget(db, settings, item.candidate)
         erase(db, item.candidate, actor_kind="system", settings=settings)
         report.candidates_erased += 1
     db.flush()

@@ -17,7 +17,7 @@ from portal.accounts.models import User
 from portal.errors import DomainError, NotFound
 from portal.feedback.models import KitCompetency, Scorecard, ScorecardRating
 from portal.hiring.models import Application, Candidate, Interview, Opening, StageKind
-from portal.hiring.services import require_manager, start_application
+from portal.hiring.services import require_manager
 from portal.pool import search
 from portal.pool.models import InviteAnswer, PoolInvite, SavedSearch, TalentProfile
 from portal.privacy.models import TalentConsent
@@ -111,6 +111,9 @@ def update_candidate_part(db: Session, profile: TalentProfile, data: CandidatePa
     profile.languages = ", ".join(TalentProfile.split(data.languages))[:200]
     profile.roles = data.roles.strip()[:500]
     profile.updated_at = utcnow()
+    consent = current_consent(db, profile.candidate_id)
+    if consent is not None:  # one list of roles: what they may be contacted about
+        consent.roles = profile.roles
     search.reindex(db, profile)
     audit(db, "profile_changed", profile.candidate_id, "candidate", profile.candidate_id)
 
@@ -236,6 +239,7 @@ def invite(db: Session, settings: Settings, actor: User, profile_ids: list[int],
     from portal.i18n import force_locale
     from portal.links.services import issue_link, link_url
     from portal.messaging.services import enqueue, render_email
+    from portal.pool.consent import unsubscribe_url
 
     require_manager(actor)
     if opening.archived:
@@ -267,8 +271,11 @@ def invite(db: Session, settings: Settings, actor: User, profile_ids: list[int],
             subject = _("A new role that may suit you: %(title)s", title=opening.title)
         text, html = render_email("pool_invite", candidate.language, candidate=candidate,
                                   opening=opening, link=link)
+        # Sent in bulk: one-click unsubscribe (RFC 8058) ends the pool consent.
         enqueue(db, kind="pool_invite", to_email=candidate.email, to_name=candidate.name,
-                subject=subject, text=text, html=html, candidate_id=candidate.id)
+                subject=subject, text=text, html=html, candidate_id=candidate.id,
+                headers={"List-Unsubscribe": f"<{unsubscribe_url(settings, item)}>",
+                         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
         audit(db, "pool_invited", candidate.id, "staff", actor.id)
         invited += 1
     return invited, skipped
@@ -281,10 +288,12 @@ def invite_for_candidate(db: Session, candidate: Candidate, invite_id: int) -> P
     return item
 
 
-def answer_invite(db: Session, item: PoolInvite, answer: str) -> Application | None:
-    """The candidate's answer. "Interested" puts them in the opening's process; "never
-    again" withdraws their consent to the pool."""
-    from portal.privacy.services import withdraw_consent
+def record_invite_answer(db: Session, settings: Settings, item: PoolInvite,
+                         answer: str) -> Opening | None:
+    """The candidate's answer. Returns the opening to apply to when they are interested
+    (the lifecycle starts the application); "never again" withdraws their consent to the
+    pool."""
+    from portal.pool.consent import withdraw_consent
 
     if answer not in InviteAnswer.ALL:
         raise DomainError(_l("Choose one of the answers."))
@@ -296,13 +305,9 @@ def answer_invite(db: Session, item: PoolInvite, answer: str) -> Application | N
     item.answer, item.answered_at = answer, utcnow()
     audit(db, f"invite_{answer}", candidate.id, "candidate", candidate.id)
     if answer == InviteAnswer.INTERESTED:
-        application = db.scalar(select(Application).where(
-            Application.candidate_id == candidate.id, Application.opening_id == opening.id)
-        ) or start_application(db, candidate, opening)
-        item.application_id = application.id
-        return application
+        return opening
     if answer == InviteAnswer.NEVER and current_consent(db, candidate.id) is not None:
-        withdraw_consent(db, candidate)
+        withdraw_consent(db, settings, candidate)
     return None
 
 

@@ -3,10 +3,11 @@ anonymising, and the audit log."""
 
 from __future__ import annotations
 
+import calendar
 import json
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -17,7 +18,7 @@ from portal.errors import DomainError
 from portal.hiring.models import Application, Candidate, Interview
 from portal.links.models import MagicLink
 from portal.links.services import revoke_all
-from portal.messaging.models import MessageStatus, OutboxMessage
+from portal.messaging.models import OutboxMessage
 from portal.privacy.models import AuditEvent, TalentConsent
 from portal.settings import Settings
 from portal.timeutil import utcnow
@@ -38,46 +39,19 @@ def current_consent(db: Session, candidate_id: int) -> TalentConsent | None:
     return row if row is not None and row.active else None
 
 
-def give_consent(db: Session, settings: Settings, candidate: Candidate, language: str,
-                 roles: str) -> TalentConsent:
-    """Join the pool, or extend: a new record with this text version, language and time."""
-    previous = current_consent(db, candidate.id)
-    if previous is not None:
-        previous.withdrawn_at = utcnow()  # superseded by the new consent
-    now = utcnow()
-    consent = TalentConsent(candidate_id=candidate.id, text_version=CONSENT_TEXT_VERSION,
-                            language=language, roles=roles.strip()[:500], given_at=now,
-                            expires_at=now + timedelta(days=30 * settings.talent_pool_months))
-    db.add(consent)
-    audit(db, "consent_extended" if previous else "consent_given", candidate.id, "candidate",
-          candidate.id)
-    from portal.pool.services import ensure_profile
-
-    ensure_profile(db, candidate, roles)
-    return consent
-
-
-def withdraw_consent(db: Session, candidate: Candidate) -> None:
-    """Leave the pool at once; queued pool messages to them are cancelled."""
-    consent = current_consent(db, candidate.id)
-    if consent is None:
-        raise DomainError(_l("You are not in the talent pool."))
-    consent.withdrawn_at = utcnow()
-    db.execute(update(OutboxMessage).where(
-        OutboxMessage.candidate_id == candidate.id,
-        OutboxMessage.status == MessageStatus.PENDING,
-        OutboxMessage.kind.like("pool_%")).values(status=MessageStatus.FAILED.value,
-                                                  last_error="consent withdrawn"))
-    audit(db, "consent_withdrawn", candidate.id, "candidate", candidate.id)
-    from flask import current_app
-
-    from portal.pool.services import delete_profile
-
-    delete_profile(db, current_app.config["PORTAL"], candidate.id)
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same day and time ``months`` calendar months later, on the month's last day
+    when it is shorter (31 January + 1 month = 28 or 29 February): "12 months" of
+    consent is a year, not 360 days."""
+    index = moment.month - 1 + months
+    year, month = moment.year + index // 12, index % 12 + 1
+    return moment.replace(year=year, month=month,
+                          day=min(moment.day, calendar.monthrange(year, month)[1]))
 
 
 def export(db: Session, candidate: Candidate) -> dict[str, Any]:
-    """Everything we hold on the candidate, for them to take."""
+    """Everything the process and consent records hold on the candidate, for them to take
+    (the lifecycle's ``export`` adds the talent pool's part)."""
     from portal.references.models import Referee
     from portal.techcheck.models import TechCheckResult
 
@@ -116,24 +90,11 @@ def export(db: Session, candidate: Candidate) -> dict[str, Any]:
                                  for c in db.scalars(select(TalentConsent).where(
                                      TalentConsent.candidate_id == candidate.id))],
     }
-    from portal.pool.models import PoolInvite, TalentProfile
-
-    profile = db.scalar(select(TalentProfile).where(TalentProfile.candidate_id == candidate.id))
-    data["talent_pool_profile"] = None if profile is None else {
-        "summary": profile.summary, "skills": profile.skills, "location": profile.location,
-        "remote": profile.remote, "languages": profile.languages, "roles": profile.roles,
-        "cv_file": profile.cv_name or None, "cv_text": profile.cv_text,
-        "tags_from_recruiters": profile.tags, "notes_from_recruiters": profile.notes,
-        "stage_reached": profile.stage_name, "best_score": profile.best_score}
-    data["invitations"] = [{"opening": i.opening.title, "invited_at": iso(i.created_at),
-                            "answer": i.answer or None, "answered_at": iso(i.answered_at)}
-                           for i in db.scalars(select(PoolInvite).where(
-                               PoolInvite.candidate_id == candidate.id))]
     audit(db, "data_exported", candidate.id, "candidate", candidate.id)
     return data
 
 
-def _scrubber(candidate: Candidate) -> Callable[[str], str]:
+def scrubber(candidate: Candidate) -> Callable[[str], str]:
     """Replaces the candidate's name, its parts and their email in free text."""
     parts = {candidate.name, candidate.email, *(p for p in re.split(r"[\s\-]+", candidate.name)
                                                  if len(p) >= 2)}
@@ -144,19 +105,15 @@ def _scrubber(candidate: Candidate) -> Callable[[str], str]:
 
 
 def _scrub_staff_text(db: Session, candidate: Candidate, app_ids: list[int]) -> None:
-    """Staff's own notes may name the candidate: scorecards, amendments, holds, saved
-    searches and anonymous experience comments on their openings lose the name."""
+    """Staff's own notes may name the candidate: scorecards, amendments and anonymous
+    experience comments on their openings lose the name (the pool scrubs its own)."""
     from portal.decisions.models import ExperienceAnswer
     from portal.feedback.models import Scorecard, ScorecardAmendment, ScorecardRating
-    from portal.pool.models import RetentionHold, SavedSearch
 
-    scrub = _scrubber(candidate)
+    scrub = scrubber(candidate)
     cards = select(Scorecard.id).join(Interview, Interview.id == Scorecard.interview_id).where(
         Interview.application_id.in_(app_ids)) if app_ids else None
-    targets: list[tuple[Any, list[str], Any]] = [
-        (RetentionHold, ["reason"], RetentionHold.candidate_id == candidate.id),
-        (SavedSearch, ["name", "query"], None),
-    ]
+    targets: list[tuple[Any, list[str], Any]] = []
     if cards is not None:
         opening_ids = select(Application.opening_id).where(Application.id.in_(app_ids))
         targets += [(Scorecard, ["notes"], Scorecard.id.in_(cards)),
@@ -165,6 +122,12 @@ def _scrub_staff_text(db: Session, candidate: Candidate, app_ids: list[int]) -> 
                     (ScorecardAmendment, ["reason", "before", "after"],
                      ScorecardAmendment.scorecard_id.in_(cards)),
                     (ExperienceAnswer, ["comment"], ExperienceAnswer.opening_id.in_(opening_ids))]
+    scrub_rows(db, scrub, targets)
+
+
+def scrub_rows(db: Session, scrub: Callable[[str], str],
+               targets: list[tuple[Any, list[str], Any]]) -> None:
+    """Take a name out of the given columns of the rows that match."""
     for model, columns, where in targets:
         query = select(model) if where is None else select(model).where(where)
         for row in db.scalars(query):
@@ -179,22 +142,21 @@ def _scrub_staff_text(db: Session, candidate: Candidate, app_ids: list[int]) -> 
 
 def erase(db: Session, candidate: Candidate, actor_kind: str = "candidate",
           settings: Settings | None = None, actor_id: int | None = None) -> None:
-    """Anonymise the candidate everywhere: person data gone, links revoked, messages
-    cancelled, pool profile and CV deleted, their name taken out of staff's notes; counts
-    that identify nobody stay."""
-    from flask import current_app
-
-    from portal.pool.services import delete_profile
-    from portal.references.models import Referee
+    """Anonymise the candidate: person data gone, links revoked, messages cancelled, their
+    name taken out of staff's notes; counts that identify nobody stay. The talent pool's
+    part (profile, CV, holds, saved searches) is ``pool.services.forget``'s; the lifecycle's
+    ``erase`` does both."""
+    from portal.references.models import Referee, ReferenceRequest
     from portal.techcheck.models import TechCheckResult
 
     email, cid = candidate.email, candidate.id
-    delete_profile(db, settings or current_app.config["PORTAL"], cid)
     revoke_all(db, candidate)
     app_ids = list(db.scalars(select(Application.id).where(Application.candidate_id == cid)))
     db.execute(delete(OutboxMessage).where(or_(OutboxMessage.candidate_id == cid,
                                                OutboxMessage.to_email == email)))
     if app_ids:
+        referee_ids = select(Referee.id).where(Referee.application_id.in_(app_ids))
+        db.execute(delete(ReferenceRequest).where(ReferenceRequest.referee_id.in_(referee_ids)))
         db.execute(delete(Referee).where(Referee.application_id.in_(app_ids)))
         db.execute(update(Interview).where(Interview.application_id.in_(app_ids))
                    .values(response_message=""))

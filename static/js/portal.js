@@ -46,7 +46,7 @@
   function syncTimeZone() {
     var body = document.body;
     var url = body.getAttribute("data-tz-url");
-    if (!url || body.getAttribute("data-tz-source") === "candidate") return;
+    if (!url) return;
     var detected;
     try { detected = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return; }
     if (!detected || detected === body.getAttribute("data-tz")) return;
@@ -57,11 +57,18 @@
     data.append("csrf_token", csrfToken());
     data.append("timezone", detected);
     data.append("source", "browser");
+    data.append("next", window.location.pathname + window.location.search);
+    // The answer is one line (what changed, or an offer to switch); the page is not reloaded.
     fetch(url, {
       method: "POST", body: data, credentials: "same-origin",
       headers: { "HX-Request": "true", "X-CSRFToken": csrfToken() }
     }).then(function (response) {
-      if (response.headers.get("HX-Refresh") === "true") window.location.reload();
+      return response.status === 200 ? response.text() : "";
+    }).then(function (html) {
+      var slot = document.getElementById("tz-offer");
+      if (!html || !slot) return;
+      slot.innerHTML = html;
+      slot.hidden = false;
     }).catch(function () { /* the page still shows the stored zone */ });
   }
 

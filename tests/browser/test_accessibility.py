@@ -10,9 +10,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser
 
-from portal.hiring import services
 from portal.links.services import issue_link
-from tests.factories import CandidateFactory, UserFactory, make_application, make_interview
+from tests.factories import CandidateFactory, UserFactory, make_application, make_interview, move_to
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +25,7 @@ def candidate_token(ctx, settings):
     application = make_application(recruiter, CandidateFactory(name="Anna Andersson"))
     interview = make_interview(recruiter, application, interviewers=panel)
     closed = make_application(recruiter, application.candidate)
-    services.move_application(ctx, recruiter, closed,
+    move_to(recruiter, closed,
                               next(s for s in closed.opening.stages if s.name == "Not selected"))
     _l, token = issue_link(ctx, settings, application.candidate)
     ctx.commit()

@@ -57,8 +57,11 @@ def test_schedule_invite_deliver_open_confirm(app, ctx, browser: Browser, live_s
     expect(page.get_by_role("heading", name="First interview")).to_be_visible()
     assert "/c/" not in page.url
     assert re.search(r"/portal/interviews/\d+$", page.url)
-    # The browser's zone replaces the recruiter's guess: 14.00 in Stockholm is 08:00 in New York.
-    expect(page.get_by_text("New York time")).to_be_visible()
+    # Nobody chose a zone, so the device's is taken, said in one line, with no reload under
+    # the reader; 14.00 in Stockholm is 08:00 in New York.
+    expect(page.locator("#tz-offer")).to_contain_text("New York time")
+    expect(page.locator(".when-line")).to_contain_text("14:00–14:45")
+    page.get_by_role("link", name="Show this page in it").click()
     expect(page.locator(".when-line")).to_contain_text("08:00–08:45")
 
     CandidatePages(page).switch_language("Svenska")

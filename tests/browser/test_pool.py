@@ -15,12 +15,18 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
-from portal.hiring import services
 from portal.links.services import issue_link
 from portal.messaging.models import OutboxMessage
 from portal.privacy.models import AuditEvent
 from tests.browser.pages import StaffPages
-from tests.factories import PASSWORD, CandidateFactory, UserFactory, make_application, make_opening
+from tests.factories import (
+    PASSWORD,
+    CandidateFactory,
+    UserFactory,
+    make_application,
+    make_opening,
+    move_to,
+)
 from tests.pool.helpers import pdf_with
 
 pytestmark = pytest.mark.browser
@@ -32,14 +38,14 @@ def _serious(page) -> list[str]:
 
 
 def test_join_be_found_invited_answer_then_take_data_and_erase(ctx, browser: Browser,
-                                                               live_server, settings,
+                                                               live_server, settings, app,
                                                                tmp_path):
     admin = UserFactory(email="rec@example.com", role="admin")
     application = make_application(admin, CandidateFactory(name="Kim Kandidat",
                                                            email="kim@example.com",
                                                            language="sv"))
     rejected = next(s for s in application.opening.stages if s.kind == "not_selected")
-    services.move_application(ctx, admin, application, rejected)
+    move_to(admin, application, rejected)
     make_opening(admin, title="Dataingenjör")
     _l, token = issue_link(ctx, settings, application.candidate)
     ctx.commit()
@@ -136,9 +142,13 @@ def test_join_be_found_invited_answer_then_take_data_and_erase(ctx, browser: Bro
     page.goto(f"{base}/staff/pool/?q=l%C3%B6nesystemet")
     expect(page.locator("#pool-results")).not_to_contain_text("Kim")
     page.goto(f"{base}/staff/audit?candidate={candidate_id}")
+    from portal.privacy.words import audit_action_label
+
     for action in ("consent_given", "profile_changed", "cv_uploaded", "profile_viewed",
                    "pool_invited", "invite_interested", "data_exported", "erased"):
-        expect(page.get_by_role("cell", name=action, exact=True).first).to_be_visible()
+        with app.test_request_context(headers={"Accept-Language": "en"}):
+            label = str(audit_action_label(action))  # the log speaks in words, not keys
+        expect(page.get_by_role("cell", name=label, exact=True).first).to_be_visible()
     ctx.expire_all()
     actions = [e.action for e in ctx.scalars(select(AuditEvent).where(
         AuditEvent.candidate_id == candidate_id).order_by(AuditEvent.id))]
@@ -150,8 +160,8 @@ def test_join_be_found_invited_answer_then_take_data_and_erase(ctx, browser: Bro
 
 def test_pool_staff_pages_have_no_serious_axe_violations_in_swedish_on_a_phone(
         ctx, browser: Browser, live_server, settings):
+    from portal.pool.consent import give_consent
     from portal.pool.services import ensure_profile
-    from portal.privacy.services import give_consent
 
     admin = UserFactory(email="rec@example.com", role="admin")
     application = make_application(admin, CandidateFactory(name="Sara Svensson"))

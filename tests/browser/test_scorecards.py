@@ -3,11 +3,14 @@ scorecard until submitting; the recruiter sees the disagreement in the compariso
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, expect
 
 from portal.feedback import services as fb
+from portal.timeutil import utcnow
 from tests.browser.pages import StaffPages
 from tests.factories import (
     PASSWORD,
@@ -15,6 +18,7 @@ from tests.factories import (
     UserFactory,
     make_application,
     make_interview,
+    move_to,
 )
 
 pytestmark = pytest.mark.browser
@@ -49,6 +53,7 @@ def test_two_interviewers_score_independently_and_the_recruiter_compares(
     kit = fb.create_starter_kit(ctx, recruiter, application.opening)
     interview = make_interview(recruiter, application, interviewers=[anna, bo])
     interview.kit_id = kit.id
+    interview.starts_at = utcnow() - timedelta(hours=2)  # held: scorecards can be submitted
     ctx.commit()
     base = live_server.url
 
@@ -84,7 +89,6 @@ def test_reject_in_swedish_advance_another_and_a_referee_answers(ctx, browser: B
 
     from sqlalchemy import select
 
-    from portal.hiring import services
     from portal.links.services import issue_link
     from portal.messaging.models import OutboxMessage
 
@@ -94,7 +98,7 @@ def test_reject_in_swedish_advance_another_and_a_referee_answers(ctx, browser: B
                           kim.opening)
     make_interview(recruiter, kim)
     final = next(s for s in lo.opening.stages if s.name == "Final interview")
-    services.move_application(ctx, recruiter, lo, final)
+    move_to(recruiter, lo, final)
     _l, kim_token = issue_link(ctx, settings, kim.candidate)
     _l, lo_token = issue_link(ctx, settings, lo.candidate)
     ctx.commit()

@@ -13,6 +13,7 @@ from portal.decisions.models import Decision, OutcomeMessage
 from portal.errors import DomainError
 from portal.messaging.models import OutboxMessage
 from portal.messaging.worker import run_once
+from portal.process import lifecycle
 from portal.timeutil import utcnow
 from tests.conftest import csrf_from
 from tests.factories import CandidateFactory, UserFactory, make_application, make_interview
@@ -46,24 +47,29 @@ def test_template_fields_are_checked(ctx, case):
     ds.save_template(ctx, recruiter, row, "Offer for {role}", "Hi {name}! {personal_line}")
 
 
-def test_decisions_move_the_stage_and_are_recorded(ctx, case):
+def test_decisions_move_the_stage_and_are_recorded(ctx, settings, case):
     recruiter, application = case
-    ds.decide(ctx, recruiter, application, "advance")
+    lifecycle.decide(ctx, settings, recruiter, application, "advance")
     assert application.stage.name == "Screening"
     with pytest.raises(DomainError, match="reason"):
-        ds.decide(ctx, recruiter, application, "reject", "because")
-    ds.decide(ctx, recruiter, application, "reject", ds.reasons(ctx)[0].label)
+        lifecycle.decide(ctx, settings, recruiter, application, "reject", "because")
+    lifecycle.decide(ctx, settings, recruiter, application, "reject", ds.reasons(ctx)[0].label)
     assert application.stage.name == "Not selected" and application.is_closed
     assert application.shown_stage.name == "Screening"  # not told yet
-    ds.decide(ctx, recruiter, application, "offer")
+    with pytest.raises(DomainError, match="closed"):  # a closed process is reopened first
+        lifecycle.decide(ctx, settings, recruiter, application, "offer")
+    lifecycle.reopen(ctx, settings, recruiter, application)
+    assert application.stage.name == "Screening" and not application.is_closed
+    lifecycle.decide(ctx, settings, recruiter, application, "offer")
     assert application.stage.name == "Offer" and not application.is_closed
     assert [d.kind for d in ctx.scalars(select(Decision).order_by(Decision.id))] == [
         "advance", "reject", "offer"]
 
 
-def test_a_message_at_a_set_time_goes_out_then_and_not_before(app, ctx, case, smtp_server):
+def test_a_message_at_a_set_time_goes_out_then_and_not_before(app, ctx, settings, case,
+                                                              smtp_server):
     recruiter, application = case
-    ds.decide(ctx, recruiter, application, "reject", ds.reasons(ctx)[0].label)
+    lifecycle.decide(ctx, settings, recruiter, application, "reject", ds.reasons(ctx)[0].label)
     subject, body = ds.compose(ctx, application, "reject_screening", "")
     message = ds.schedule(ctx, recruiter, application, "reject_screening", subject, body,
                           utcnow() + timedelta(hours=2))
@@ -82,13 +88,13 @@ def test_a_message_at_a_set_time_goes_out_then_and_not_before(app, ctx, case, sm
         ds.schedule(ctx, recruiter, application, "offer", "s", "b", utcnow() - timedelta(days=1))
 
 
-def test_waiting_list_counts_working_days_and_closed_but_untold(ctx, case):
+def test_waiting_list_counts_working_days_and_closed_but_untold(ctx, settings, case):
     recruiter, application = case
     assert ds.add_working_days(date(2026, 11, 27), 5) == date(2026, 12, 4)  # Fri + 5
     interview = make_interview(recruiter, application)
     interview.starts_at = utcnow() - timedelta(days=10)
     other = make_application(recruiter, CandidateFactory(name="Tyst Kandidat"))
-    ds.decide(ctx, recruiter, other, "reject", ds.reasons(ctx)[0].label)
+    lifecycle.decide(ctx, settings, recruiter, other, "reject", ds.reasons(ctx)[0].label)
     ctx.commit()
     waiting = {w.application.candidate.name: w for w in ds.waiting_for_answer(ctx)}
     assert waiting["Sara Svensson"].overdue

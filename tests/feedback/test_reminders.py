@@ -20,11 +20,11 @@ def test_missing_scorecards_are_reminded_once_a_day(app, ctx, smtp_server):
     kit = fb.create_starter_kit(ctx, recruiter, application.opening)
     interview = make_interview(recruiter, application, interviewers=[anna, bo])
     interview.kit_id = kit.id
+    interview.starts_at = utcnow() - timedelta(hours=10)
     card = fb.my_scorecard(ctx, anna, interview)
     fb.submit(ctx, anna, card, fb.ScorecardData(
         ratings={c.id: 3 for c in kit.competencies}, notes={}, recommendation="yes",
         overall=""))
-    interview.starts_at = utcnow() - timedelta(hours=10)
     ctx.commit()
     assert run_once(app).reminders == 0  # not yet a day after
     assert fb.missing_scorecards(ctx) == []

@@ -3,6 +3,8 @@ comparison flags disagreement and runs a fixed number of queries."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import event, select
 
@@ -10,6 +12,7 @@ from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.feedback import services as fb
 from portal.feedback.models import InterviewKit, ScorecardAmendment
+from portal.timeutil import utcnow
 from tests.factories import CandidateFactory, UserFactory, make_application, make_interview
 
 
@@ -21,6 +24,7 @@ def round_(ctx):
     kit = fb.create_starter_kit(ctx, recruiter, application.opening)
     interview = make_interview(recruiter, application, interviewers=[anna, bo])
     interview.kit_id = kit.id
+    interview.starts_at = utcnow() - timedelta(hours=2)  # held: scorecards can be submitted
     ctx.commit()
     return {"recruiter": recruiter, "anna": anna, "bo": bo, "cia": cia, "kit": kit,
             "interview": interview, "opening": application.opening}
@@ -82,6 +86,19 @@ def test_submit_needs_every_rating_and_locks(ctx, round_):
     assert '"recommendation": "yes"' in audit.before and audit.reason.startswith("Mixed")
 
 
+def test_a_scorecard_is_submitted_only_after_the_interview_ends(ctx, round_):
+    kit, anna, interview = round_["kit"], round_["anna"], round_["interview"]
+    interview.starts_at = utcnow() - timedelta(minutes=30)  # 45 minutes long: still running
+    card = fb.my_scorecard(ctx, anna, interview)
+    fb.save_draft(ctx, anna, card, _data(kit, 3))  # notes during the interview are fine
+    with pytest.raises(DomainError, match="once the interview is over"):
+        fb.submit(ctx, anna, card, _data(kit, 3))
+    assert card.submitted_at is None
+    interview.starts_at = utcnow() - timedelta(minutes=46)
+    fb.submit(ctx, anna, card, _data(kit, 3))
+    assert card.submitted
+
+
 @pytest.mark.parametrize(("visibility", "before_own", "after_own", "recruiter_sees"), [
     ("after_submit", False, True, True),
     ("always", True, True, True),
@@ -130,6 +147,7 @@ def test_comparison_flags_disagreement_in_bounded_queries(ctx, round_):
         interview = make_interview(recruiter, make_application(
             recruiter, CandidateFactory(), round_["opening"]), interviewers=[anna, bo])
         interview.kit_id = kit.id
+        interview.starts_at = utcnow() - timedelta(hours=2)
         for person in (anna, bo):
             fb.submit(ctx, person, fb.my_scorecard(ctx, person, interview), _data(kit, 1 + n % 4))
     ctx.commit()

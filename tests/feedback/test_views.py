@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
+from portal.accounts.models import User
 from portal.feedback import services as fb
 from portal.feedback.models import InterviewKit, Scorecard
+from portal.timeutil import utcnow
 from tests.conftest import csrf_from
 from tests.factories import (
     PASSWORD,
@@ -14,6 +18,7 @@ from tests.factories import (
     UserFactory,
     make_application,
     make_interview,
+    make_opening,
 )
 
 
@@ -27,6 +32,7 @@ def world(app, ctx):
     kit = fb.create_starter_kit(ctx, recruiter, application.opening)
     interview = make_interview(recruiter, application, interviewers=[anna, bo])
     interview.kit_id = kit.id
+    interview.starts_at = utcnow() - timedelta(hours=2)  # held: scorecards can be submitted
     ctx.commit()
     return {"kit": kit, "interview": interview, "opening": application.opening, "cia": cia}
 
@@ -178,3 +184,82 @@ def test_the_technical_starter_kit_and_rejection_reasons(app, ctx, world):
     ctx.expire_all()
     assert first.label not in [r.label for r in reasons(ctx)]
     assert "Chose internal" in rec.get("/staff/templates").text
+
+
+def test_a_new_opening_shows_its_kits_page_and_copies_a_kit(app, ctx, world):
+    """A fresh opening has no kit of its own, so the page lists the other openings' kits to
+    copy, named by their opening: that page answered 500."""
+    recruiter = ctx.scalar(select(User).where(User.email == "rec@example.com"))
+    fresh = make_opening(recruiter, title="Data engineer")
+    ctx.commit()
+    rec = client_for(app, "rec@example.com")
+    page = rec.get(f"/staff/openings/{fresh.id}/kits")
+    assert page.status_code == 200
+    assert "No kits yet" in page.text
+    assert f'<option value="{world["kit"].id}">Backend developer: ' in page.text
+    token = csrf_from(page.text)
+    copied = rec.post(f"/staff/openings/{fresh.id}/kits",
+                      data={"csrf_token": token, "copy_from": str(world["kit"].id)})
+    assert copied.status_code == 303
+    made = rec.post(f"/staff/openings/{fresh.id}/kits",
+                    data={"csrf_token": token, "starter": "general"})
+    assert made.status_code == 303
+    assert rec.get(made.headers["Location"]).status_code == 200
+    ctx.expire_all()
+    own = ctx.scalars(select(InterviewKit).where(InterviewKit.opening_id == fresh.id)).all()
+    assert len(own) == 2
+    again = rec.get(f"/staff/openings/{fresh.id}/kits")
+    assert again.status_code == 200 and "No kits yet" not in again.text
+    assert rec.get(f"/staff/openings/{world['opening'].id}/kits").status_code == 200
+
+
+@pytest.mark.parametrize(("language", "message"), [
+    ("en", "You can submit the scorecard once the interview is over."),
+    ("sv", "Du kan skicka in bedömningsformuläret när intervjun är över."),
+])
+def test_submitting_before_the_interview_ends_is_refused_inline(app, ctx, world, language,
+                                                                 message):
+    kit, interview = world["kit"], world["interview"]
+    interview.starts_at = utcnow() + timedelta(days=1)
+    ctx.commit()
+    anna = client_for(app, "anna@example.com")
+    anna.environ_base["HTTP_ACCEPT_LANGUAGE"] = language  # the back office follows the browser
+    url = f"/staff/interviews/{interview.id}/scorecard"
+    page = anna.get(url)
+    token = csrf_from(page.text)
+    refused = anna.post(url, data=_form(kit, 3, token, "submit"))
+    assert refused.status_code == 422
+    assert message in refused.text
+    assert 'value="3" checked' in refused.text and "notes 3</textarea>" in refused.text
+    ctx.expire_all()
+    assert ctx.scalar(select(Scorecard)).submitted_at is None
+    draft = anna.post(url, data=_form(kit, 3, token, "draft"),
+                      headers={"HX-Request": "true", "HX-Target": "save-status"})
+    assert draft.status_code == 200
+
+
+def test_a_submitted_scorecard_is_read_only_with_an_amendment_path(app, ctx, world):
+    kit, interview = world["kit"], world["interview"]
+    anna = client_for(app, "anna@example.com")
+    url = f"/staff/interviews/{interview.id}/scorecard"
+    token = csrf_from(anna.get(url).text)
+    assert anna.post(url, data=_form(kit, 4, token, "submit")).status_code == 303
+    page = anna.get(url).text
+    assert "Submitted " in page and "locked" not in page and "notes 4" in page
+    form = page.split('<main', 1)[1]
+    for field in ("<textarea", "<select", 'type="radio"', 'value="draft"', 'value="submit"',
+                  'value="amend"'):
+        assert field not in form, field
+    assert f'href="{url}?amend=1"' in page
+    amend_page = anna.get(url + "?amend=1").text
+    assert 'name="reason"' in amend_page and 'value="amend"' in amend_page
+    assert 'value="submit"' not in amend_page and "hx-post" not in amend_page
+    no_reason = anna.post(url, data={**_form(kit, 2, token, "amend"), "reason": ""})
+    assert no_reason.status_code == 422 and 'name="reason"' in no_reason.text
+    amended = anna.post(url, data={**_form(kit, 2, token, "amend"), "reason": "Typo"})
+    assert amended.status_code == 303
+    ctx.expire_all()
+    assert {r.rating for r in ctx.scalar(select(Scorecard)).ratings} == {2}
+    anna.environ_base["HTTP_ACCEPT_LANGUAGE"] = "sv"
+    text = anna.get(url).text
+    assert "Inskickat" in text and "Det är låst" not in text

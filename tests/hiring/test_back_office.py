@@ -176,7 +176,7 @@ def test_cancel_sends_cancellations_to_everyone(client, recruiter, ctx):
     interview = ctx.scalar(select(Interview))
     page = client.get(f"/staff/candidates/{application.candidate_id}")
     response = client.post(f"/staff/interviews/{interview.id}/cancel",
-                           data={"csrf_token": csrf_from(page.text)})
+                           data={"csrf_token": csrf_from(page.text), "confirm": "y"})
     assert response.status_code == 303
     cancels = ctx.scalars(select(OutboxMessage).where(
         OutboxMessage.kind.like("%cancellation"))).all()

@@ -10,14 +10,13 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
 
-from portal.hiring import services
 from portal.links.models import MagicLink
 from portal.links.services import issue_link, revoke_all
 from portal.messaging.models import OutboxMessage
 from portal.timeutil import utcnow
 from portal.web import RedactTokens
 from tests.conftest import csrf_from
-from tests.factories import CandidateFactory, UserFactory, make_application
+from tests.factories import CandidateFactory, UserFactory, make_application, move_to
 
 
 @pytest.fixture()
@@ -107,7 +106,7 @@ def test_links_work_30_days_after_the_process_closes_then_expire(client, candida
     candidate, path = candidate_link
     application = candidate.applications[0]
     end = next(s for s in application.opening.stages if s.name == "Not selected")
-    services.move_application(ctx, recruiter, application, end)
+    move_to(recruiter, application, end)
     ctx.commit()
     assert client.get(path).headers["Location"] == "/portal/"
     application.closed_at = utcnow() - timedelta(days=31)

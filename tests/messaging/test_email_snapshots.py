@@ -32,7 +32,7 @@ def _context() -> dict:
     user = User(id=2, name="Maria Chef", email="maria@example.com")
     return {"candidate": candidate, "interview": interview, "opening": opening, "user": user,
             "platform": get_platform("teams"), "tz": "Europe/Stockholm",
-            "link": "https://jobs.example.com/c/TOKEN", "checked": False}
+            "link": "https://jobs.example.com/c/TOKEN", "checked": False, "day": "tomorrow"}
 
 
 @pytest.mark.parametrize("lang", ["sv", "en"])

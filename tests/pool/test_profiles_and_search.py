@@ -194,7 +194,8 @@ def test_interviewers_do_not_reach_the_pool(app, ctx, member):
 def test_leaving_the_pool_deletes_the_profile_and_cv(ctx, client, member, settings):
     _cid, token = member
     key = ctx.scalar(select(TalentProfile.cv_key))
-    client.post("/portal/privacy", data={"csrf_token": token, "action": "withdraw"})
+    client.post("/portal/privacy", data={"csrf_token": token, "action": "withdraw",
+                                         "confirm": "y"})
     ctx.expire_all()
     assert ctx.scalar(select(TalentProfile)) is None
     assert not (Path(settings.upload_dir) / "cv" / f"{key}.pdf").exists()

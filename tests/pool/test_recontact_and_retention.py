@@ -10,7 +10,6 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from portal.hiring import services as hiring
 from portal.hiring.models import Application, Candidate
 from portal.messaging.models import OutboxMessage
 from portal.messaging.worker import run_once
@@ -18,9 +17,10 @@ from portal.pool import retention, search
 from portal.pool.models import PoolInvite, TalentProfile
 from portal.privacy.models import AuditEvent
 from portal.privacy.services import current_consent
+from portal.process import lifecycle
 from portal.timeutil import utcnow
 from tests.conftest import csrf_from
-from tests.factories import CandidateFactory, UserFactory, make_application, make_opening
+from tests.factories import CandidateFactory, UserFactory, make_application, make_opening, move_to
 from tests.feedback.test_views import client_for
 from tests.pool.helpers import join_pool, sign_in
 
@@ -31,7 +31,7 @@ def pool_member(ctx, settings, client):
     application = make_application(recruiter, CandidateFactory(name="Sven Svensson",
                                                                language="sv"))
     closed = [s for s in application.opening.stages if s.kind == "not_selected"][0]
-    hiring.move_application(ctx, recruiter, application, closed)
+    move_to(recruiter, application, closed)
     new_opening = make_opening(recruiter, title="Data engineer")
     sign_in(client, ctx, settings, application.candidate)
     join_pool(client)
@@ -88,7 +88,8 @@ def test_never_again_withdraws_consent_and_not_now_keeps_it(app, ctx, client, po
     bad = client.post(f"/portal/invites/{item.id}", data={"csrf_token": token,
                                                           "answer": "maybe"})
     assert bad.status_code == 422
-    client.post(f"/portal/invites/{item.id}", data={"csrf_token": token, "answer": "never"})
+    client.post(f"/portal/invites/{item.id}", data={"csrf_token": token, "answer": "never",
+                                                    "confirm": "y"})
     ctx.expire_all()
     assert current_consent(ctx, candidate_id) is None
     assert ctx.scalar(select(TalentProfile)) is None
@@ -106,7 +107,8 @@ def test_members_who_left_are_not_invited(app, ctx, client, pool_member):
     _rec, _cid, opening_id = pool_member
     token = csrf_from(client.get("/portal/privacy").text)
     profile_id = ctx.scalar(select(TalentProfile.id))
-    client.post("/portal/privacy", data={"csrf_token": token, "action": "withdraw"})
+    client.post("/portal/privacy", data={"csrf_token": token, "action": "withdraw",
+                                         "confirm": "y"})
     staff = client_for(app, "rec@example.com")
     staff.post("/staff/pool/invite", data={
         "csrf_token": csrf_from(staff.get("/staff/pool/").text), "profile": [str(profile_id)],
@@ -123,9 +125,9 @@ def test_retention_erases_after_the_period_unless_in_the_pool_or_held(app, ctx, 
     ctx.commit()
     for application in (old, held, member):
         end = [s for s in application.opening.stages if s.kind == "not_selected"][0]
-        hiring.move_application(ctx, recruiter, application, end)
+        move_to(recruiter, application, end)
     ctx.commit()
-    from portal.privacy.services import give_consent
+    from portal.pool.consent import give_consent
 
     consent = give_consent(ctx, settings, member.candidate, "sv", "")
     period = retention.retention_period(settings)
@@ -164,7 +166,7 @@ def test_a_released_hold_lets_the_rule_run_and_the_worker_runs_it_daily(app, ctx
     recruiter = UserFactory(role="recruiter", email="rec@example.com")
     application = make_application(recruiter, CandidateFactory(name="Rut Release"))
     end = [s for s in application.opening.stages if s.kind == "not_selected"][0]
-    hiring.move_application(ctx, recruiter, application, end)
+    move_to(recruiter, application, end)
     ctx.commit()
     staff = client_for(app, "rec@example.com")
     page = staff.get(f"/staff/candidates/{application.candidate_id}")
@@ -265,11 +267,11 @@ def test_the_daily_pass_brings_how_far_they_got_up_to_date(ctx, settings, pool_m
     assert profile.stage_reached == 0  # rejected at the first stage
     from portal.hiring.models import Opening
 
-    application = hiring.add_application(ctx, recruiter, ctx.get(Candidate, candidate_id),
+    application = lifecycle.apply(ctx, recruiter, ctx.get(Candidate, candidate_id),
                                          ctx.get(Opening, opening_id))
     final = next(s for s in application.opening.stages if s.name == "Final interview")
     with time_machine.travel(utcnow() + timedelta(minutes=5)):
-        hiring.move_application(ctx, recruiter, application, final)
+        move_to(recruiter, application, final)
         ctx.commit()
         retention.apply(ctx, settings)
         ctx.commit()

@@ -10,6 +10,7 @@ import time_machine
 from sqlalchemy import select
 
 from portal.messaging.worker import run_once
+from portal.pool import consent as membership
 from portal.privacy import services as privacy
 from portal.privacy.models import TalentConsent
 from portal.timeutil import utcnow
@@ -20,7 +21,7 @@ from tests.factories import CandidateFactory, UserFactory, make_application
 def test_reminders_then_extension_then_expiry(app, ctx, settings, smtp_server):
     recruiter = UserFactory(role="recruiter")
     application = make_application(recruiter, CandidateFactory(name="Pia Pool", language="sv"))
-    consent = privacy.give_consent(ctx, settings, application.candidate, "sv", "Backend")
+    consent = membership.give_consent(ctx, settings, application.candidate, "sv", "Backend")
     ctx.commit()
     start = utcnow()
     expires = consent.expires_at
@@ -56,7 +57,7 @@ def test_reminders_then_extension_then_expiry(app, ctx, settings, smtp_server):
 def test_the_link_in_a_reminder_also_lets_them_leave(app, ctx, settings):
     recruiter = UserFactory(role="recruiter")
     application = make_application(recruiter, CandidateFactory(name="Lea Leave", language="en"))
-    consent = privacy.give_consent(ctx, settings, application.candidate, "en", "")
+    consent = membership.give_consent(ctx, settings, application.candidate, "en", "")
     ctx.commit()
     path = privacy.extend_link(settings, consent).removeprefix(settings.base_url)
     browser = app.test_client()

@@ -13,6 +13,8 @@ from portal.hiring import notify
 from portal.links.services import issue_link
 from portal.messaging.models import OutboxMessage
 from portal.messaging.services import enqueue
+from portal.pool import consent as membership
+from portal.privacy import services as privacy
 from portal.privacy.models import AuditEvent, TalentConsent
 from portal.techcheck import services as techcheck
 from tests.conftest import csrf_from
@@ -48,13 +50,21 @@ def test_consent_is_recorded_extended_and_withdrawn(client, ctx, person, setting
                                          "roles": "Backend roles"})
     consent = ctx.scalar(select(TalentConsent))
     assert consent.active and consent.language == "en" and consent.text_version
-    assert (consent.expires_at - consent.given_at).days == 30 * settings.talent_pool_months
+    assert consent.expires_at == privacy.add_months(consent.given_at,
+                                                    settings.talent_pool_months)
     assert "You are in our talent pool" in client.get("/portal/privacy").text
     enqueue(ctx, kind="pool_invitation", to_email=EMAIL, to_name=NAME, subject="s", text="t",
             html="h", candidate_id=application.candidate_id)
     ctx.commit()
     client.post("/portal/privacy", data={"csrf_token": token, "action": "extend", "agree": "y"})
-    client.post("/portal/privacy", data={"csrf_token": token, "action": "withdraw"})
+    # Leaving deletes the profile: it asks first, says so, and changes nothing until confirmed.
+    asked = client.post("/portal/privacy", data={"csrf_token": token, "action": "withdraw"})
+    assert asked.status_code == 422 and "profile in the pool is deleted" in asked.text
+    ctx.expire_all()
+    assert ctx.scalar(select(TalentConsent).order_by(TalentConsent.id.desc())).active
+    assert "profile in the pool is deleted" in client.get("/portal/privacy?leave=1").text
+    client.post("/portal/privacy", data={"csrf_token": token, "action": "withdraw",
+                                         "confirm": "y"})
     ctx.expire_all()
     assert all(not c.active for c in ctx.scalars(select(TalentConsent)))
     queued = ctx.scalar(select(OutboxMessage).where(OutboxMessage.kind == "pool_invitation"))
@@ -128,3 +138,65 @@ def test_only_admins_read_the_audit_log(app, ctx, person):
     UserFactory(email="plain@example.com", role="recruiter")
     ctx.commit()
     assert client_for(app, "plain@example.com").get("/staff/audit").status_code == 403
+
+
+def test_a_refused_join_keeps_what_was_typed(client, ctx, person):
+    page = client.get("/portal/privacy")
+    refused = client.post("/portal/privacy", data={
+        "csrf_token": csrf_from(page.text), "action": "join", "roles": "Backend & <data>"})
+    assert refused.status_code == 422 and "Tick the box" in refused.text
+    assert 'name="roles" maxlength="500" value="Backend &amp; &lt;data&gt;"' in refused.text
+    assert ctx.scalar(select(TalentConsent)) is None
+
+
+def test_the_roles_are_one_field_shared_by_consent_and_profile(client, ctx, person):
+    page = client.get("/portal/privacy")
+    token = csrf_from(page.text)
+    client.post("/portal/privacy", data={"csrf_token": token, "action": "join", "agree": "y",
+                                         "roles": "Backend"})
+    joined = client.get("/portal/privacy").text
+    assert joined.count('name="roles"') == 1  # the profile's field, nothing hidden beside it
+    saved = client.post("/portal/profile", data={"csrf_token": token, "roles": "Data engineering",
+                                                 "skills": "SQL", "remote": ""})
+    assert saved.status_code == 303
+    assert "roles like: Data engineering" in client.get("/portal/privacy").text
+    ctx.expire_all()
+    assert ctx.scalar(select(TalentConsent)).roles == "Data engineering"
+    client.post("/portal/privacy", data={"csrf_token": token, "action": "extend", "agree": "y"})
+    ctx.expire_all()
+    from portal.pool.models import TalentProfile
+
+    assert ctx.scalar(select(TalentProfile.roles)) == "Data engineering"
+    newest = ctx.scalars(select(TalentConsent).order_by(TalentConsent.id.desc())).first()
+    assert newest.active and newest.roles == "Data engineering"
+    assert "roles like: Data engineering" in client.get("/portal/privacy").text
+
+
+@pytest.mark.parametrize(("start", "months", "end"), [
+    ("2027-01-31T10:00:00", 12, "2028-01-31T10:00:00"),
+    ("2027-01-31T10:00:00", 1, "2027-02-28T10:00:00"),
+    ("2028-01-31T10:00:00", 1, "2028-02-29T10:00:00"),
+    ("2028-02-29T10:00:00", 12, "2029-02-28T10:00:00"),
+    ("2027-12-31T23:30:00", 2, "2028-02-29T23:30:00"),
+    ("2027-03-15T08:00:00", 24, "2029-03-15T08:00:00"),
+])
+def test_months_of_consent_are_calendar_months(start, months, end):
+    from datetime import UTC, datetime
+
+    begin = datetime.fromisoformat(start).replace(tzinfo=UTC)
+    assert privacy.add_months(begin, months) == datetime.fromisoformat(end).replace(tzinfo=UTC)
+
+
+def test_twelve_months_of_consent_from_31_january_end_on_31_january(ctx, settings):
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    recruiter = UserFactory(role="recruiter")
+    candidate = make_application(recruiter).candidate
+    ctx.commit()
+    assert settings.talent_pool_months == 12
+    with time_machine.travel(datetime(2027, 1, 31, 9, 0, tzinfo=UTC), tick=False):
+        consent = membership.give_consent(ctx, settings, candidate, "sv", "Backend")
+        ctx.commit()
+    assert consent.expires_at == datetime(2028, 1, 31, 9, 0, tzinfo=UTC)  # not 26 January

@@ -1,0 +1,167 @@
+"""The privacy domain's stored keys in words a person reads: audit actions and the labels
+and values of the candidate's own copy of their data. The log and the JSON export keep
+their machine keys; pages show these words in the reader's language."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+AUDIT_ACTIONS = {
+    "viewed": _l("Viewed the candidate"),
+    "changed": _l("Changed the candidate's details"),
+    "exported": _l("Exported in a comparison of scorecards"),
+    "erased": _l("Erased the candidate's data"),
+    "data_exported": _l("Read their own data"),
+    "consent_given": _l("Joined the talent pool"),
+    "consent_extended": _l("Extended the consent to the talent pool"),
+    "consent_withdrawn": _l("Withdrew the consent to the talent pool"),
+    "profile_changed": _l("Changed the talent pool profile"),
+    "profile_viewed": _l("Viewed the talent pool profile"),
+    "profile_expired": _l("Talent pool profile removed when the consent ran out"),
+    "cv_uploaded": _l("Uploaded a CV"),
+    "cv_removed": _l("Removed the CV"),
+    "cv_downloaded": _l("Downloaded the CV"),
+    "pool_invited": _l("Invited from the talent pool to an opening"),
+    "invite_interested": _l("Answered an invitation: interested"),
+    "invite_not_now": _l("Answered an invitation: not now"),
+    "invite_never": _l("Answered an invitation: never again"),
+    "hold_placed": _l("Kept the data past the retention rules"),
+    "hold_released": _l("Released the hold on the data"),
+}
+
+ACTOR_KINDS = {"staff": _l("Staff"), "candidate": _l("The candidate"),
+               "system": _l("The system")}
+
+
+def audit_action_label(action: str) -> str:
+    """An audit action in words; an action without words yet is shown as its key."""
+    word = AUDIT_ACTIONS.get(action)
+    return str(word) if word is not None else action
+
+
+def actor_kind_label(kind: str) -> str:
+    word = ACTOR_KINDS.get(kind)
+    return str(word) if word is not None else kind
+
+
+# ---------------------------------------------------------------- the candidate's copy
+
+EXPORT_LABELS = {
+    "exported_at": _l("Copy made"),
+    "person": _l("About you"),
+    "name": _l("Name"),
+    "email": _l("Email"),
+    "phone": _l("Phone"),
+    "language": _l("Language"),
+    "timezone": _l("Time zone"),
+    "first_seen_at": _l("First visit to the portal"),
+    "applications": _l("Applications"),
+    "opening": _l("Opening"),
+    "stage": _l("Stage"),
+    "applied_at": _l("Applied on"),
+    "closed_at": _l("Closed on"),
+    "interviews": _l("Interviews"),
+    "round": _l("Round"),
+    "starts_at": _l("Starts"),
+    "platform": _l("Video platform"),
+    "your_answer": _l("Your answer"),
+    "your_message": _l("Your message"),
+    "emails_to_you": _l("Emails to you"),
+    "subject": _l("Subject"),
+    "created_at": _l("Written"),
+    "status": _l("Status"),
+    "tech_checks": _l("Tech checks"),
+    "at": _l("When"),
+    "verdict": _l("Result"),
+    "browser": _l("Browser"),
+    "system": _l("Operating system"),
+    "referees_you_named": _l("References you named"),
+    "relation": _l("Relation to you"),
+    "talent_pool_consents": _l("Consents to the talent pool"),
+    "given_at": _l("Given on"),
+    "expires_at": _l("Valid until"),
+    "withdrawn_at": _l("Withdrawn on"),
+    "roles": _l("Roles of interest"),
+    "text_version": _l("Version of the consent text"),
+    "talent_pool_profile": _l("Your talent pool profile"),
+    "summary": _l("Summary"),
+    "skills": _l("Skills"),
+    "location": _l("Location"),
+    "remote": _l("Where you want to work"),
+    "languages": _l("Languages"),
+    "cv_file": _l("CV file"),
+    "cv_text": _l("Text of the CV"),
+    "tags_from_recruiters": _l("Tags from recruiters"),
+    "notes_from_recruiters": _l("Notes from recruiters"),
+    "stage_reached": _l("Stage reached"),
+    "best_score": _l("Best score"),
+    "invitations": _l("Invitations to openings"),
+    "invited_at": _l("Invited on"),
+    "answer": _l("Answer"),
+    "answered_at": _l("Answered on"),
+}
+
+VALUE_WORDS: dict[str, dict[str, Any]] = {
+    "language": {"sv": _l("Swedish"), "en": _l("English")},
+    "your_answer": {"none": _l("No answer yet"), "confirmed": _l("Confirmed"),
+                    "reschedule": _l("Asked for another time")},
+    "status": {"pending": _l("Waiting to be sent"), "sending": _l("Being sent"),
+               "sent": _l("Sent"), "failed": _l("Failed")},
+    "verdict": {"ready": _l("Ready"), "warnings": _l("Ready, with points to look at"),
+                "not_ready": _l("Not ready")},
+    "remote": {"onsite": _l("On site"), "hybrid": _l("Hybrid"), "remote": _l("Remote")},
+    "answer": {"interested": _l("Interested"), "not_now": _l("Not now"),
+               "never": _l("Never again")},
+}
+
+
+def _label(key: str) -> str:
+    word = EXPORT_LABELS.get(key)
+    return str(word) if word is not None else key.replace("_", " ").capitalize()
+
+
+def _value(key: str, value: Any, when: Any) -> str:
+    """One value to read: times in the reader's zone and words instead of stored keys."""
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, str) and (key == "at" or key.endswith("_at")):
+        try:
+            return str(when(datetime.fromisoformat(value)))
+        except ValueError:
+            return value
+    if key == "platform":
+        from portal.platforms.registry import get_platform
+
+        platform = get_platform(str(value))
+        return platform.name if platform else str(value)
+    if key == "stage_reached":
+        from portal.hiring.models import stage_label
+
+        return stage_label(str(value))
+    words = VALUE_WORDS.get(key)
+    if words and str(value) in words:
+        return str(words[str(value)])
+    return str(value)
+
+
+def readable_export(data: dict[str, Any], when: Any) -> list[tuple[str, str, Any]]:
+    """The export as sections to read, each (title, kind, value): kind "text" with a
+    string, "fields" with [(label, text)], "items" with [[(label, text)], ...], or
+    "empty". ``when`` formats a datetime for the reader."""
+    sections: list[tuple[str, str, Any]] = []
+    for key, value in data.items():
+        if not value:
+            sections.append((_label(key), "empty", None))
+        elif isinstance(value, dict):
+            sections.append((_label(key), "fields", [(_label(k), _value(k, v, when))
+                                                     for k, v in value.items()]))
+        elif isinstance(value, list):
+            sections.append((_label(key), "items", [[(_label(k), _value(k, v, when))
+                                                     for k, v in item.items()]
+                                                    for item in value]))
+        else:
+            sections.append((_label(key), "text", _value(key, value, when)))
+    return sections
