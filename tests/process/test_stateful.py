@@ -11,6 +11,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -28,7 +29,7 @@ from portal.extensions import db, limiter
 from portal.hiring import notify
 from portal.hiring.models import Application, Interview, InterviewStatus
 from portal.hiring.services import InterviewData
-from portal.links.services import issue_link
+from portal.links.services import LinkProblem, issue_link, verify_token
 from portal.messaging.models import OutboxMessage
 from portal.process import lifecycle, view
 from portal.references import services as refs
@@ -69,7 +70,12 @@ class Process(RuleBasedStateMachine):
         self.candidate = CandidateFactory(name="Anna Andersson", language="sv")
         self.application = lifecycle.apply(db.session, self.recruiter, self.candidate,
                                            opening)
+        # Every run starts with an interview booked and sent: the interesting unhappy paths
+        # (reject, withdraw, erase with an interview ahead) are then a step away.
+        lifecycle.schedule(db.session, self.settings, self.recruiter, self.application,
+                           self._data(48, [0]), send=True)
         _link, token = issue_link(db.session, self.settings, self.candidate)
+        self.token = token
         db.session.commit()
         self.erased = False
         self.portal = self.app.test_client()
@@ -299,6 +305,14 @@ class Process(RuleBasedStateMachine):
             assert not application.is_closed, "a referee can still answer for a closed process"
             assert request.expires_at > now
         assert all(n == 1 for n in live.values()), "a referee has two live links"
+
+    @invariant()
+    def an_erased_candidate_has_no_live_link(self) -> None:
+        if not getattr(self, "erased", False):
+            return
+        with pytest.raises(LinkProblem):
+            verify_token(db.session, self.settings, self.token)
+        db.session.rollback()
 
     @invariant()
     def emails_that_ask_carry_the_link(self) -> None:
