@@ -23,20 +23,26 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         SECRET_KEY=settings.secret_key,
         SECRET_KEY_FALLBACKS=list(settings.secret_key_fallbacks),
         SQLALCHEMY_DATABASE_URI=settings.database_url,
-        # No pre-ping: it costs a round trip per request; connections are recycled instead,
-        # and a connection that died with the server is dropped on its first error.
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_recycle": 1800},
         SESSION_COOKIE_NAME="portal_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.is_production,
         PERMANENT_SESSION_LIFETIME=60 * 60 * 24 * 14,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
-        WTF_CSRF_SSL_STRICT=settings.is_production,
+        # Flask-WTF's strict mode also demands a same-site Referer on every form sent over
+        # HTTPS, and our pages send none (Referrer-Policy: no-referrer, so a token never
+        # leaks): behind a TLS proxy it refused every form. The CSRF token and SameSite
+        # cookies still guard each form.
+        WTF_CSRF_SSL_STRICT=False,
         BABEL_DEFAULT_LOCALE="sv",
         BABEL_DEFAULT_TIMEZONE="UTC",
         BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "portal" / "translations"),
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
+        # A shared store (Redis) that stops answering must not turn sign-in into a 500:
+        # each process then counts in its own memory, logs it, and returns to the store
+        # when it answers again.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
         RATELIMIT_HEADERS_ENABLED=False,
         COMPRESS_MIMETYPES=[
             "text/html", "text/css", "text/plain", "text/javascript", "application/javascript",
@@ -48,6 +54,20 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     if overrides:
         app.config.update(overrides)
+    if "SQLALCHEMY_ENGINE_OPTIONS" not in (overrides or {}):  # for the URL finally used
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = settings.engine_options(
+            app.config["SQLALCHEMY_DATABASE_URI"])
+    if app.config["RATELIMIT_STORAGE_URI"].startswith("redis"):
+        # A Redis that accepts but never answers would hold every limited request.
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
+                              {"socket_connect_timeout": 1, "socket_timeout": 1})
+    if settings.trusted_proxies:
+        # The client's address and scheme as the proxies in front saw them; without this
+        # every client behind the proxy shares one rate-limit bucket.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
 
     from portal import web
 
@@ -61,6 +81,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=web.select_locale)
     limiter.init_app(app)
+    from portal import ratelimit
+
+    ratelimit.init_app(app)
     htmx.init_app(app)
     compress.init_app(app)
 

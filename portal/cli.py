@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+import threading
 from dataclasses import replace
 
 import click
@@ -33,6 +34,13 @@ def init_app(app: Flask) -> None:
         """Seed demo data (idempotent) and print the staff login and candidate links."""
         from portal.demo import seed
 
+        if current_app.config["PORTAL"].is_production:
+            # It creates an admin with a printed password, prints every candidate's
+            # sign-in link and resets the demo accounts' passwords when run again.
+            raise click.ClickException(
+                "seed-demo runs only with PORTAL_ENV=demo, development or test: it creates "
+                "an admin with a known password and prints candidates' sign-in links. "
+                "Nothing was changed.")
         data = seed(db.session, current_app.config["PORTAL"])
         db.session.commit()
         if as_json:
@@ -109,17 +117,20 @@ def init_app(app: Flask) -> None:
     @click.option("--interval", default=5.0, show_default=True, help="Seconds between passes.")
     def worker(once: bool, interval: float) -> None:
         """Deliver the outbox over SMTP and send reminders."""
-        from portal.messaging.worker import run_forever, run_once
+        from portal.messaging.worker import run_forever, run_once, stop_on_signals
 
         app_obj = current_app._get_current_object()  # type: ignore[attr-defined]
-        if once:
-            report = run_once(app_obj)
-            click.echo(f"sent {report.sent}, retried {report.retried}, failed {report.failed}, "
-                       f"reminders {report.reminders}")
-            return
-        click.echo("worker running; Ctrl-C to stop")
-        with contextlib.suppress(KeyboardInterrupt):
-            run_forever(app_obj, interval)
+        stop = threading.Event()
+        # SIGTERM or Ctrl-C: finish the message in flight, give the rest back, exit.
+        with stop_on_signals(stop), contextlib.suppress(KeyboardInterrupt):
+            if once:
+                report = run_once(app_obj, stop)
+                click.echo(f"sent {report.sent}, retried {report.retried}, "
+                           f"failed {report.failed}, reminders {report.reminders}")
+                return
+            click.echo("worker running; Ctrl-C or SIGTERM to stop")
+            run_forever(app_obj, interval, stop)
+        click.echo("worker stopped")
 
     @app.cli.command("retention")
     @click.option("--apply", "do_apply", is_flag=True,

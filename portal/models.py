@@ -17,7 +17,7 @@ from portal.feedback.models import (
     ScorecardRating,
 )
 from portal.hiring.models import Application, Candidate, Interview, Opening, Stage
-from portal.links.models import MagicLink
+from portal.links.models import CandidateSession, MagicLink
 from portal.messaging.models import OutboxMessage
 from portal.pool.models import PoolInvite, RetentionHold, SavedSearch, TalentProfile
 from portal.privacy.models import AuditEvent, TalentConsent
@@ -32,6 +32,7 @@ __all__ = [
     "Decision", "ExperienceAnswer", "ExperienceAsked", "MessageTemplate", "OutcomeMessage",
     "RejectionReason",
     "InterviewKit", "KitCompetency", "Scorecard", "ScorecardAmendment", "ScorecardRating",
-    "Application", "Candidate", "Interview", "MagicLink", "Opening", "OutboxMessage",
+    "Application", "Candidate", "CandidateSession", "Interview", "MagicLink", "Opening",
+    "OutboxMessage",
     "StaffSession", "Stage", "TechCheckResult", "User",
 ]

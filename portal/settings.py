@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
@@ -57,6 +61,13 @@ class Settings:
     link_max_age_days: int = 400
     jitsi_base_url: str = "https://meet.jit.si"
     ratelimit_storage_uri: str = "memory://"
+    trusted_proxies: int = 0  # proxies in front whose X-Forwarded-For/-Proto are believed
+    web_workers: int = 1  # WEB_CONCURRENCY: web processes, each with its own memory://
+    db_connect_timeout: int = 3  # seconds to open a connection (libpq's minimum is 2)
+    db_statement_timeout: int = 30  # seconds one statement may run; 0: no limit
+    db_idle_in_transaction_timeout: int = 300  # seconds a transaction may sit idle
+    db_tcp_timeout: int = 30  # seconds a silent connection is kept (keepalives, TCP)
+    db_busy_timeout: int = 5  # SQLite: seconds to wait for a lock before giving up
     worker_in_process: bool = False
     stun_url: str = ""
     talent_pool_months: int = 12
@@ -66,6 +77,35 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.env not in RELAXED_ENVS
+
+    def engine_options(self, database_url: str) -> dict[str, Any]:
+        """SQLAlchemy engine options for ``database_url``: a database that stops answering
+        costs a request seconds, never minutes. On PostgreSQL: a connect timeout, statement
+        and idle-in-transaction timeouts set for the session at connect, and TCP keepalives
+        with a user timeout so a connection whose server went silent is dropped. On SQLite:
+        how long to wait for another writer's lock."""
+        # No pre-ping: it costs a round trip per request; connections are recycled instead,
+        # and a connection that died with the server is dropped on its first error.
+        options: dict[str, Any] = {"pool_recycle": 1800}
+        url = make_url(database_url)
+        if url.get_backend_name() == "postgresql":
+            server = []
+            if self.db_statement_timeout:
+                server.append(f"-c statement_timeout={self.db_statement_timeout * 1000}")
+            if self.db_idle_in_transaction_timeout:
+                server.append("-c idle_in_transaction_session_timeout="
+                              f"{self.db_idle_in_transaction_timeout * 1000}")
+            args: dict[str, Any] = {"connect_timeout": self.db_connect_timeout}
+            if server and "options" not in url.query:  # options in the URL win
+                args["options"] = " ".join(server)
+            if self.db_tcp_timeout:
+                args.update(keepalives=1, keepalives_idle=max(1, self.db_tcp_timeout // 2),
+                            keepalives_interval=max(1, self.db_tcp_timeout // 6),
+                            keepalives_count=3, tcp_user_timeout=self.db_tcp_timeout * 1000)
+            options["connect_args"] = args
+        elif url.get_backend_name() == "sqlite":
+            options["connect_args"] = {"timeout": float(self.db_busy_timeout)}
+        return options
 
 
 def _demo_secret() -> str:
@@ -114,6 +154,32 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         raise SettingsError("MAIL_REPLY_TO must be an email address, e.g. "
                             "'Rekrytering <jobb@example.com>'")
 
+    ratelimit_storage_uri = (env.get("RATELIMIT_STORAGE_URI", "").strip()
+                             or env.get("REDIS_URL", "").strip() or "memory://")
+    web_workers = _int(env, "WEB_CONCURRENCY", 1)
+    if mode not in RELAXED_ENVS and ratelimit_storage_uri.startswith("memory://") \
+            and web_workers > 1:
+        raise SettingsError(
+            f"WEB_CONCURRENCY is {web_workers} but rate limits are kept in memory://: each "
+            "worker would count on its own, so every limit (staff login included) would be "
+            f"{web_workers} times looser. Set REDIS_URL (and pip install '.[redis]'), "
+            "or run one worker")
+    if ratelimit_storage_uri.startswith(("redis://", "rediss://", "redis+")) \
+            and importlib.util.find_spec("redis") is None:
+        raise SettingsError("rate limits in Redis need the redis client: "
+                            "pip install '.[redis]'")
+    trusted_proxies = _int(env, "TRUSTED_PROXIES", 0)
+    if not 0 <= trusted_proxies <= 5:
+        raise SettingsError("TRUSTED_PROXIES is the number of proxies in front of the app "
+                            "(0 to 5)")
+    timeouts = {name: _int(env, name, default) for name, default in (
+        ("DB_CONNECT_TIMEOUT", 3), ("DB_STATEMENT_TIMEOUT", 30),
+        ("DB_IDLE_IN_TRANSACTION_TIMEOUT", 300), ("DB_TCP_TIMEOUT", 30),
+        ("DB_BUSY_TIMEOUT", 5))}
+    for name, value in timeouts.items():
+        if value < 0:
+            raise SettingsError(f"{name} is a number of seconds, 0 or more")
+
     return Settings(
         env=mode,
         secret_key=secret,
@@ -134,7 +200,14 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         link_grace_days=_int(env, "LINK_GRACE_DAYS", 30),
         link_max_age_days=_int(env, "LINK_MAX_AGE_DAYS", 400),
         jitsi_base_url=env.get("JITSI_BASE_URL", "https://meet.jit.si").rstrip("/"),
-        ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        ratelimit_storage_uri=ratelimit_storage_uri,
+        trusted_proxies=trusted_proxies,
+        web_workers=web_workers,
+        db_connect_timeout=timeouts["DB_CONNECT_TIMEOUT"],
+        db_statement_timeout=timeouts["DB_STATEMENT_TIMEOUT"],
+        db_idle_in_transaction_timeout=timeouts["DB_IDLE_IN_TRANSACTION_TIMEOUT"],
+        db_tcp_timeout=timeouts["DB_TCP_TIMEOUT"],
+        db_busy_timeout=timeouts["DB_BUSY_TIMEOUT"],
         worker_in_process=_bool(env.get("WORKER_IN_PROCESS"), default=False),
         stun_url=env.get("STUN_URL", "").strip(),
         talent_pool_months=_int(env, "TALENT_POOL_MONTHS", 12),

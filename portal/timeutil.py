@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
+
+from portal.errors import DomainError
 
 
 def utcnow() -> datetime:
@@ -65,3 +68,31 @@ def is_valid_zone(name: str | None) -> bool:
 def zone(name: str | None, default: str = "Europe/Stockholm") -> ZoneInfo:
     """A ZoneInfo for ``name``, or the default when it is unknown."""
     return ZoneInfo(name) if is_valid_zone(name) else ZoneInfo(default)
+
+
+# ---------------------------------------------------------------- dates people type
+
+# A date a person types (an interview, a promised answer, a hold, a send time) lies within
+# these bounds: a year 9999 would overflow the arithmetic of every page that shows it.
+EARLIEST_DATE = date(2000, 1, 1)
+YEARS_AHEAD = 5
+
+
+def latest_date(today: date | None = None) -> date:
+    """The last date a person may type: about five years from today."""
+    today = today or utcnow().date()
+    return today + timedelta(days=365 * YEARS_AHEAD + 1)
+
+
+def is_sane_date(value: date | datetime) -> bool:
+    """True when ``value`` (a date, or a datetime in any zone) lies within the bounds."""
+    day = value.date() if isinstance(value, datetime) else value
+    return EARLIEST_DATE <= day <= latest_date()
+
+
+def require_sane_date(value: date | datetime | None, field: str | None = None) -> None:
+    """Refuse a date outside the bounds with a message for the form (``None`` passes)."""
+    if value is not None and not is_sane_date(value):
+        raise DomainError(_l("Choose a date between %(first)s and %(last)s.",
+                             first=EARLIEST_DATE.isoformat(),
+                             last=latest_date().isoformat()), field=field)

@@ -26,12 +26,14 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import BadRequest, Forbidden, HTTPException, NotFound
 from werkzeug.routing import IntegerConverter
 
 from portal import errors
 from portal.extensions import csrf, db, limiter
+from portal.health import database_answers
 from portal.timeutil import utcnow, zone
 
 LANGUAGES = ("sv", "en")
@@ -43,6 +45,7 @@ CSP = (
 )
 
 log = logging.getLogger(__name__)
+HEALTH_TIMEOUT = 2.0  # seconds /healthz waits for the database before answering 503
 
 
 def select_locale() -> str:
@@ -146,12 +149,23 @@ def is_htmx_target(target_id: str) -> bool:
     return bool(request.htmx) and request.htmx.target == target_id
 
 
+_UNSAFE_IN_NEXT = re.compile(r"[\x00-\x1f\x7f\\]")  # control characters, backslashes
+_ENCODED_START = re.compile(r"^/+(?:%2f|%5c)", re.IGNORECASE)  # "/%2F..." or "/%5C..."
+
+
 def safe_next(url: str | None, fallback: str) -> str:
-    """Only same-site relative paths are followed after a form."""
-    if not url:
+    """Only clean same-site paths are followed after a form or shown as a back link.
+
+    Browsers read a backslash as a slash and drop tabs and newlines inside a URL, so
+    ``/\\evil.example`` or ``/<tab>/evil.example`` leave the site as ``//evil.example``
+    would: any backslash or control character refuses the value, as does a slash
+    or backslash percent-encoded right after the leading slash."""
+    if not url or not url.startswith("/") or url.startswith("//"):
+        return fallback
+    if _UNSAFE_IN_NEXT.search(url) or _ENCODED_START.match(url):
         return fallback
     parts = urlsplit(url)
-    if parts.scheme or parts.netloc or not url.startswith("/") or url.startswith("//"):
+    if parts.scheme or parts.netloc:
         return fallback
     return url
 
@@ -208,6 +222,41 @@ def _handle_http_error(exc: HTTPException) -> Any:
         "The request could not be understood. Go back and try again."))
 
 
+def _drop_session() -> None:
+    """Roll back and release the request's session; on a dead connection the rollback
+    fails too, and that must not turn an error page into a bare 500."""
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone; closing below discards it
+        log.debug("rollback failed on a broken connection", exc_info=True)
+    try:
+        db.session.close()
+    except Exception:
+        log.debug("closing a broken session failed", exc_info=True)
+
+
+def _database_away(exc: Exception) -> Any:
+    """The database did not answer in time, refused, or dropped us: 503 with the branded
+    page in the reader's language. Rendering it reads nothing from the database."""
+    log.warning("database unavailable on %s: %s", request.endpoint, type(exc).__name__)
+    _drop_session()
+    body, code = _error_page(503, _("The portal is briefly unavailable"), _(
+        "The portal cannot reach its records just now. Nothing you have saved is lost. "
+        "Please try again in a few minutes."))
+    return body, code, {"Retry-After": "30"}
+
+
+def _changed_at_once(exc: IntegrityError) -> Any:
+    """Two writes at once met a unique rule of the database. The services lock rows and
+    upsert where two people can act together; this is the net under them: a 409 page
+    that says what happened, never a 500."""
+    log.warning("conflicting write on %s: %s", request.endpoint, type(exc.orig).__name__)
+    db.session.rollback()
+    return _error_page(409, _("Changed at the same moment"), _(
+        "Someone else changed this at the same moment. Reload the page to see where "
+        "things stand, and try again if you still need to."))
+
+
 def _handle_csrf(exc: CSRFError) -> Any:
     return _error_page(400, _("The form had expired"), _(
         "For your security the form could not be sent. Reload the page and try again; "
@@ -257,7 +306,9 @@ class IdConverter(IntegerConverter):
     number is a 404, not an overflow deep in the database driver."""
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
-        kwargs.setdefault("max", 2**31 - 1)
+        from portal.forms import MAX_ID  # the same bound as every id in a form or query
+
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 
 
@@ -271,10 +322,17 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(errors.Forbidden, lambda exc: _handle_http_error(Forbidden()))
     app.before_request(_refuse_nul_bytes)
 
+    app.register_error_handler(OperationalError, _database_away)
+    app.register_error_handler(InterfaceError, _database_away)
+    app.register_error_handler(PoolTimeout, _database_away)
+    app.register_error_handler(IntegrityError, _changed_at_once)
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:  # pragma: no cover - the last line of defence
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            return _database_away(exc)  # a disconnect the driver reports otherwise
         log.exception("unhandled error on %s", request.endpoint)
-        db.session.rollback()
+        _drop_session()
         return _error_page(500, _("Something went wrong on our side"),
                            _("We have noted the error. Please try again in a moment."))
 
@@ -297,12 +355,14 @@ def init_app(app: Flask) -> None:
     @app.get("/healthz")
     @limiter.exempt
     def healthz() -> Any:
-        """Is the database reachable? For load balancers and monitoring."""
-        try:
-            db.session.execute(text("SELECT 1"))
-        except Exception:  # any driver error means: not healthy
+        """Is the database reachable? For load balancers and monitoring. Answers within
+        HEALTH_TIMEOUT seconds even when the database has gone silent, and leaves the
+        request's session untouched (the probe has a connection of its own)."""
+        if not database_answers(db.engine, HEALTH_TIMEOUT):
             log.warning("health check: database unreachable")
-            return jsonify(status="error", database="unreachable"), 503
+            response = jsonify(status="error", database="unreachable")
+            response.headers["Retry-After"] = "10"
+            return response, 503
         return jsonify(status="ok", database="ok")
 
     @app.post("/language")

@@ -217,6 +217,89 @@ def smtp_server(app: Flask) -> Iterator[Inbox]:
         controller.stop()
 
 
+class ScriptedInbox(Inbox):
+    """An SMTP server that answers as a test tells it, per recipient address: ``rcpt[addr]``
+    and ``data[addr]`` are replies used in turn (e.g. "451 4.7.1 Greylisted, try later",
+    "554 5.7.1 Rejected"; "drop" closes the connection without an answer; "hold" waits
+    until ``release`` is set and then accepts); once its list is used up an address is
+    accepted. ``attempts`` keeps every message that reached the end of DATA, accepted or
+    not; ``messages`` only the accepted ones; ``holding`` is set while a DATA is held;
+    ``on_data``, if set, is called with each message (in the server's thread) first."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rcpt: dict[str, list[str]] = {}
+        self.data: dict[str, list[str]] = {}
+        self.attempts: list[Any] = []
+        self.holding = threading.Event()
+        self.release = threading.Event()
+        self.on_data: Any = None
+
+    def _next(self, script: dict[str, list[str]], address: str) -> str | None:
+        with self.lock:
+            replies = script.get(address)
+            return replies.pop(0) if replies else None
+
+    async def _answer(self, server: Any, reply: str) -> str:
+        import asyncio
+
+        if reply == "drop":
+            server.transport.abort()  # no reply reaches the client
+            return "421 4.3.0 Gone"
+        if reply == "hold":
+            self.holding.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.01)
+            return "250 OK"
+        return reply
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any,  # noqa: N802
+                          address: str, rcpt_options: list[str]) -> str:
+        reply = self._next(self.rcpt, address)
+        if reply is None:
+            envelope.rcpt_tos.append(address)
+            envelope.rcpt_options.extend(rcpt_options)
+            return "250 OK"
+        return await self._answer(server, reply)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        from email import message_from_bytes, policy
+
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        with self.lock:
+            self.attempts.append(message)
+        if self.on_data is not None:
+            self.on_data(message)
+        reply = self._next(self.data, envelope.rcpt_tos[0])
+        if reply is not None:
+            answer = await self._answer(server, reply)
+            if not answer.startswith("250"):
+                return answer
+        with self.lock:
+            self.messages.append(message)
+        return "250 OK"
+
+
+@pytest.fixture()
+def scripted_smtp(app: Flask) -> Iterator[ScriptedInbox]:
+    """Like ``smtp_server``, with answers the test scripts (see ``ScriptedInbox``)."""
+    from aiosmtpd.controller import Controller
+
+    inbox = ScriptedInbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    before = app.config["PORTAL"]
+    app.config["PORTAL"] = replace(before, mail_backend="smtp", smtp_host="127.0.0.1",
+                                   smtp_port=port)
+    try:
+        yield inbox
+    finally:
+        inbox.release.set()
+        app.config["PORTAL"] = before
+        controller.stop()
+
+
 # ---------------------------------------------------------------- live server + browser
 
 

@@ -8,7 +8,7 @@ from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 from portal.accounts.models import ROLE_LABELS
-from portal.forms import choices
+from portal.forms import SingleLine, choices
 
 
 class LoginForm(FlaskForm):
@@ -21,7 +21,8 @@ class LoginForm(FlaskForm):
 
 
 class UserForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name.")), Length(max=120)])
+    name = StringField(_l("Name"), validators=[
+        DataRequired(_l("Enter a name.")), Length(max=120), SingleLine()])
     email = EmailField(_l("Email"), validators=[
         DataRequired(_l("Enter an email address.")),
         Email(_l("Enter a valid email address."), check_deliverability=False), Length(max=254)])

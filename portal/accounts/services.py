@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.accounts.models import Role, StaffSession, User
 from portal.errors import DomainError
+from portal.text import require_single_line
 
 MIN_PASSWORD = 10
 
@@ -26,6 +27,7 @@ def create_user(
     """Create a staff account. Raises DomainError on a taken address, weak password or
     unknown role."""
     email = normalise_email(email)
+    require_single_line(name=name)
     if role not in {r.value for r in Role}:
         raise DomainError(_l("Unknown role."), field="role")
     if len(password) < MIN_PASSWORD:

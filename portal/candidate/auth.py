@@ -14,7 +14,7 @@ from flask import current_app, g, redirect, request, session, url_for
 from portal.extensions import db
 from portal.hiring.models import Candidate
 from portal.links.models import MagicLink
-from portal.links.services import LinkProblem, load_valid_link
+from portal.links.services import LinkProblem, end_session, load_valid_link, start_session
 from portal.timeutil import utcnow
 
 CANDIDATE_KEY = "candidate"
@@ -22,32 +22,44 @@ SEEN_RESOLUTION = timedelta(minutes=5)
 
 
 def sign_in(link: MagicLink, candidate: Candidate) -> None:
-    """Start a fresh candidate session bound to the link that opened it."""
+    """Start a fresh candidate session bound to the link that opened it, with a row on
+    the server (the caller commits) that signing out deletes."""
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
-    session[CANDIDATE_KEY] = {"c": candidate.id, "l": link.id}
+    sid = start_session(db.session, link)
+    session[CANDIDATE_KEY] = {"c": candidate.id, "l": link.id, "s": sid}
     session.permanent = True
 
 
 def sign_out() -> None:
-    session.pop(CANDIDATE_KEY, None)
+    """End the session on the server too (the caller commits): a copy of the cookie,
+    taken before, opens nothing afterwards."""
+    data = session.pop(CANDIDATE_KEY, None)
+    if isinstance(data, dict) and isinstance(data.get("s"), str):
+        end_session(db.session, data["s"])
 
 
 def load_current_candidate() -> Candidate | None:
-    """The signed-in candidate, or None when there is none or their link died."""
+    """The signed-in candidate, or None when there is none, their link died or their
+    session was ended."""
     data = session.get(CANDIDATE_KEY)
-    if not isinstance(data, dict) or not isinstance(data.get("l"), int):
+    if data is None:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("l"), int) or not isinstance(
+            data.get("s"), str):
+        session.pop(CANDIDATE_KEY, None)  # e.g. a cookie from before sessions had rows
         return None
     try:
-        link, candidate = load_valid_link(db.session, current_app.config["PORTAL"], data["l"])
+        link, candidate = load_valid_link(db.session, current_app.config["PORTAL"], data["l"],
+                                          session_id=data["s"])
     except LinkProblem as problem:
-        sign_out()
+        session.pop(CANDIDATE_KEY, None)
         g.link_problem = problem.reason
         return None
     if candidate.id != data.get("c"):
-        sign_out()
+        session.pop(CANDIDATE_KEY, None)
         return None
     now = utcnow()
     if candidate.last_seen_at is None or now - candidate.last_seen_at > SEEN_RESOLUTION:

@@ -3,6 +3,7 @@ template, send now or later, and never leave a candidate without an answer."""
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -23,9 +24,10 @@ from portal.decisions.models import (
 from portal.errors import DomainError
 from portal.hiring.models import Application, Interview, InterviewStatus
 from portal.hiring.services import require_manager
+from portal.locks import claim, skip_locked
 from portal.messaging.services import enqueue, render_email
 from portal.settings import Settings
-from portal.timeutil import utcnow
+from portal.timeutil import require_sane_date, utcnow
 
 FIELDS = {"name", "role", "personal_line"}
 
@@ -49,17 +51,53 @@ def all_templates(db: Session) -> list[MessageTemplate]:
     return [template(db, kind, lang) for kind in KINDS for lang in ("sv", "en")]
 
 
+def _placeholders(text: str) -> list[tuple[str, str | None, str, str | None]]:
+    """(text before, field, format spec, conversion) for each ``{...}``; ValueError when
+    a brace is not closed."""
+    return list(string.Formatter().parse(text))
+
+
+def _written(field: str, spec: str, conversion: str | None) -> str:
+    """A placeholder as it was written."""
+    return "{" + field + (f"!{conversion}" if conversion else "") + (
+        f":{spec}" if spec else "") + "}"
+
+
 def check_fields(text: str) -> None:
-    """Only {name}, {role} and {personal_line} may be used."""
+    """Only plain {name}, {role} and {personal_line} may be used: no format spec
+    (``{role:>99999}``), conversion (``{role!r}``), attribute or index."""
     try:
-        used = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+        parts = _placeholders(text)
     except ValueError:
         raise DomainError(_l("A { or } is not closed. Use {name}, {role} and "
                              "{personal_line}.")) from None
-    unknown = used - FIELDS
-    if unknown:
-        raise DomainError(_l("Unknown field %(field)s. Use {name}, {role} and {personal_line}.",
-                             field="{" + sorted(unknown)[0] + "}"))
+    for _text, field, spec, conversion in parts:
+        if field is None:
+            continue
+        if field in FIELDS and (spec or conversion):
+            raise DomainError(_l("Write %(field)s without anything after the name: only "
+                                 "{name}, {role} and {personal_line} work.",
+                                 field=_written(field, spec, conversion)))
+        if field not in FIELDS:
+            raise DomainError(_l("Unknown field %(field)s. Use {name}, {role} and "
+                                 "{personal_line}.",
+                                 field=_written(field, spec, conversion)))
+
+
+_PLAIN_FIELD = re.compile(r"\{\{|\}\}|\{(" + "|".join(sorted(FIELDS)) + r")\}")
+
+
+def fill(text: str, values: dict[str, str]) -> str:
+    """The text with each plain ``{field}`` replaced by its value and ``{{``/``}}`` by a
+    brace, as ``str.format`` would. Never formats: anything else (a spec, a conversion, an
+    unknown name, a lone brace) stays as written, so a template stored before the check
+    can neither raise nor run away."""
+    def one(match: re.Match[str]) -> str:
+        if match.group(1):
+            return values[match.group(1)]
+        return match.group(0)[0]
+
+    return _PLAIN_FIELD.sub(one, text)
 
 
 def save_template(db: Session, actor: User, row: MessageTemplate, subject: str,
@@ -112,10 +150,10 @@ def compose(db: Session, application: Application, kind: str, personal_line: str
     row = template(db, kind, language)
     values = {"name": application.candidate.first_name, "role": application.opening.title,
               "personal_line": personal_line.strip()}
-    body = row.body.format_map(values)
+    body = fill(row.body, values)
     while "\n\n\n" in body:  # an empty personal line leaves no hole
         body = body.replace("\n\n\n", "\n\n")
-    return row.subject.format_map(values), body.strip()
+    return fill(row.subject, values), body.strip()
 
 
 # ---------------------------------------------------------------- decisions
@@ -143,6 +181,7 @@ def schedule(db: Session, actor: User, application: Application, kind: str, subj
         raise DomainError(_l("Choose a kind of message."), field="kind")
     if not subject.strip() or not body.strip():
         raise DomainError(_l("The message needs a subject and a text."), field="body")
+    require_sane_date(send_at, field="send_at")
     now = utcnow()
     if send_at is not None and send_at < now - timedelta(minutes=1):
         raise DomainError(_l("Choose a time in the future, or send now."), field="send_at")
@@ -195,13 +234,20 @@ def record_no_message(db: Session, actor: User, application: Application,
 
 
 def send_due(db: Session, settings: Settings | None = None) -> int:
-    """For the worker: messages whose time has come."""
-    due = list(db.scalars(select(OutcomeMessage).where(
-        OutcomeMessage.sent_at.is_(None), OutcomeMessage.kind != "none",
-        OutcomeMessage.send_at <= utcnow())))
+    """For the worker: messages whose time has come. Each is claimed first (``SKIP
+    LOCKED`` on PostgreSQL, then a conditional update of ``sent_at``), so however many
+    workers run at once, each message goes out once."""
+    now = utcnow()
+    unsent = (OutcomeMessage.sent_at.is_(None), OutcomeMessage.kind != "none")
+    due = list(db.scalars(skip_locked(db, select(OutcomeMessage).where(
+        *unsent, OutcomeMessage.send_at <= now).order_by(OutcomeMessage.id))))
+    sent = 0
     for message in due:
+        if not claim(db, OutcomeMessage, message.id, *unsent, sent_at=now):
+            continue  # another worker sent it a moment ago
         deliver(db, message, db.get(Application, message.application_id), settings)
-    return len(due)
+        sent += 1
+    return sent
 
 
 def sent_messages(db: Session, application_id: int) -> list[OutcomeMessage]:

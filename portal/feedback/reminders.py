@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from portal.feedback.services import missing_scorecards
+from portal.hiring.models import interview_interviewer
 from portal.i18n import force_locale
-from portal.messaging.models import OutboxMessage
 from portal.messaging.services import enqueue, render_email
 from portal.settings import Settings
 from portal.timeutil import utcnow
@@ -18,15 +18,22 @@ from portal.timeutil import utcnow
 
 def queue_scorecard_reminders(db: Session, settings: Settings) -> int:
     """Interviewers without a submitted scorecard a day after the interview are reminded,
-    at most once a day each."""
+    at most once a day each. Each reminder is claimed on the panel member's row (a
+    conditional update of ``scorecard_reminded_at``, in the transaction that queues the
+    email), so however many workers run at once, it goes out once."""
     count = 0
-    since = utcnow() - timedelta(hours=24)
+    now = utcnow()
+    since = now - timedelta(hours=24)
+    reminded = interview_interviewer.c.scorecard_reminded_at
     for interview, user in missing_scorecards(db):
-        recent = db.scalar(select(func.count(OutboxMessage.id)).where(
-            OutboxMessage.kind == "scorecard_reminder", OutboxMessage.interview_id == interview.id,
-            OutboxMessage.to_email == user.email, OutboxMessage.created_at >= since))
-        if recent:
-            continue
+        claimed = db.execute(
+            update(interview_interviewer)
+            .where(interview_interviewer.c.interview_id == interview.id,
+                   interview_interviewer.c.user_id == user.id,
+                   or_(reminded.is_(None), reminded <= since))
+            .values(scorecard_reminded_at=now))
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            continue  # reminded within the day, or by another worker a moment ago
         candidate = interview.application.candidate
         url = f"{settings.base_url}/staff/interviews/{interview.id}/scorecard"
         with force_locale(user.language):

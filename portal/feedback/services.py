@@ -23,6 +23,8 @@ from portal.feedback.models import (
 from portal.feedback.starter import LIBRARY
 from portal.hiring.models import Application, Candidate, Interview, Opening
 from portal.hiring.services import require_manager
+from portal.locks import insert_if_missing, lock, refresh_all
+from portal.text import require_single_line
 from portal.timeutil import utcnow
 
 DISAGREEMENT = 2  # raters this many levels apart are flagged for the debrief
@@ -100,6 +102,7 @@ class CompetencyData:
 def _check(kit: InterviewKit, data: CompetencyData) -> None:
     if not data.name.strip():
         raise DomainError(_l("Name the competency."), field="name")
+    require_single_line(name=data.name)
     if not 1 <= data.weight <= 5:
         raise DomainError(_l("The weight must be between 1 and 5."), field="weight")
     anchors = [a.strip() for a in data.anchors]
@@ -164,18 +167,31 @@ def my_scorecard(db: Session, actor: User, interview: Interview) -> Scorecard:
     if interview.kit_id is None:
         raise DomainError(_l("This interview has no interview kit yet. Ask the recruiter to "
                              "choose one."))
-    card = db.scalar(select(Scorecard).where(Scorecard.interview_id == interview.id,
-                                             Scorecard.interviewer_id == actor.id))
+    mine = select(Scorecard).where(Scorecard.interview_id == interview.id,
+                                   Scorecard.interviewer_id == actor.id)
+    card = db.scalar(mine)
     if card is None:
+        # "Create if missing" as an upsert: of two first saves at once (two tabs, an
+        # autosave beside a click) one inserts, the other waits and finds that card.
         kit = db.get(InterviewKit, interview.kit_id)
-        kit.in_use = True
-        card = Scorecard(interview_id=interview.id, interviewer_id=actor.id, kit_id=kit.id,
-                         recommendation="")
-        for c in kit.competencies:
-            card.ratings.append(ScorecardRating(competency_id=c.id, rating=None, notes=""))
-        db.add(card)
-        db.flush()
+        if insert_if_missing(db, Scorecard, {
+                "interview_id": interview.id, "interviewer_id": actor.id, "kit_id": kit.id,
+                "recommendation": "", "notes": "", "updated_at": utcnow()},
+                ["interview_id", "interviewer_id"]):
+            kit.in_use = True
+            card = db.scalar(mine)
+            for c in kit.competencies:
+                card.ratings.append(ScorecardRating(competency_id=c.id, rating=None, notes=""))
+            db.flush()
+        card = db.scalar(mine)
     return card
+
+
+def _lock_card(db: Session, card: Scorecard) -> None:
+    """The card's row lock, then the card and its ratings read afresh: a save that races
+    a submit (or another save) decides on what that one committed."""
+    lock(db, card)
+    refresh_all(db, select(ScorecardRating).where(ScorecardRating.scorecard_id == card.id))
 
 
 @dataclass
@@ -207,6 +223,7 @@ def save_draft(db: Session, actor: User, card: Scorecard, data: ScorecardData) -
     """Keep what was typed. A submitted scorecard is changed only through ``amend``."""
     if card.interviewer_id != actor.id:
         raise NotFound(_l("No such scorecard."))
+    _lock_card(db, card)
     if card.submitted:
         raise DomainError(_l("This scorecard is submitted and locked."))
     _apply(card, db.get(InterviewKit, card.kit_id), data)
@@ -223,6 +240,9 @@ def submit(db: Session, actor: User, card: Scorecard, data: ScorecardData) -> No
     the card a recommendation."""
     if card.interviewer_id != actor.id:
         raise NotFound(_l("No such scorecard."))
+    _lock_card(db, card)
+    if card.submitted and _snapshot(card) == _snapshot_after(card, data):
+        return  # the same submit again (a double click, two requests crossing): done
     if not card.submitted and not interview_over(db.get(Interview, card.interview_id)):
         raise DomainError(_l("You can submit the scorecard once the interview is over. "
                              "Until then, save it as a draft."))
@@ -241,10 +261,21 @@ def _snapshot(card: Scorecard) -> str:
                                    for r in card.ratings}})
 
 
+def _snapshot_after(card: Scorecard, data: ScorecardData) -> str:
+    """What ``_snapshot`` would say once ``data`` were saved on ``card`` (as ``_apply``)."""
+    return json.dumps({"recommendation": data.recommendation, "notes": data.overall[:10000],
+                       "ratings": {r.competency_id: [
+                           data.ratings.get(r.competency_id),
+                           data.notes.get(r.competency_id, "")[:5000],
+                           json.dumps([n[:5000] for n in data.question_notes.get(
+                               r.competency_id, [])][:50])] for r in card.ratings}})
+
+
 def amend(db: Session, actor: User, card: Scorecard, data: ScorecardData, reason: str) -> None:
     """Change a submitted scorecard, leaving an audit trail of before and after."""
     if card.interviewer_id != actor.id and actor.role != Role.ADMIN:
         raise Forbidden(_l("Only the interviewer or an admin can amend a scorecard."))
+    _lock_card(db, card)
     if not card.submitted:
         raise DomainError(_l("Drafts are changed directly."))
     if not reason.strip():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
@@ -12,11 +11,13 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
+from portal import csvsafe
 from portal.accounts.views import guard_staff
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.feedback import services as fb
 from portal.feedback.models import InterviewKit, Recommendation
+from portal.forms import coerce_id, parse_int
 from portal.hiring import services as hiring
 from portal.hiring.models import Opening
 from portal.web import is_htmx_target
@@ -52,7 +53,7 @@ def kits(opening_id: int) -> Any:
 @bp.post("/openings/<int:opening_id>/kits")
 def create_kit(opening_id: int) -> Any:
     opening = hiring.get_opening(db.session, current_user, opening_id)
-    source = request.form.get("copy_from", type=int)
+    source = request.form.get("copy_from", type=coerce_id)
     if source:
         kit = fb.copy_kit(db.session, current_user, _kit_or_404(source), opening)
     else:
@@ -86,7 +87,7 @@ def kit(kit_id: int) -> Any:
 
 def _competency_data() -> fb.CompetencyData:
     form = request.form
-    weight = form.get("weight", type=int) or 0
+    weight = parse_int(form.get("weight", ""), 0) or 0
     return fb.CompetencyData(
         name=form.get("name", "")[:120], description=form.get("description", "")[:2000],
         weight=weight, anchors=form.getlist("anchor")[:10],
@@ -132,7 +133,7 @@ def _scorecard_data(kit: InterviewKit) -> fb.ScorecardData:
     question_notes: dict[int, list[str]] = {}
     for c in kit.competencies:
         raw = request.form.get(f"rating-{c.id}", "")
-        ratings[c.id] = int(raw) if raw.isdigit() else None
+        ratings[c.id] = parse_int(raw) if raw.isdigit() else None
         notes[c.id] = request.form.get(f"notes-{c.id}", "")
         question_notes[c.id] = [request.form.get(f"qnotes-{c.id}-{i}", "")
                                 for i in range(len(c.question_list))]
@@ -201,7 +202,7 @@ def _comparison(opening_id: int) -> tuple[Opening, list[InterviewKit], Interview
     versions = db.session.scalars(select(InterviewKit).where(
         InterviewKit.opening_id == opening.id).order_by(InterviewKit.name,
                                                          InterviewKit.version)).all()
-    chosen = request.args.get("kit", type=int)
+    chosen = request.args.get("kit", type=coerce_id)
     kit_ = next((k for k in versions if k.id == chosen), None) or next(
         (k for k in versions if k.in_use), versions[0] if versions else None)
     rows = fb.comparison(db.session, current_user, kit_) if kit_ else []
@@ -217,10 +218,10 @@ def compare(opening_id: int) -> Any:
 
     opening, versions, kit_, rows = _comparison(opening_id)
     sort = request.args.get("sort", "")
-    if sort.isdigit():
-        rows.sort(key=lambda r: (r.cells.get(int(sort)) is None
-                                 or r.cells[int(sort)].mean is None,
-                                 -(r.cells[int(sort)].mean or 0) if int(sort) in r.cells else 0))
+    column = parse_int(sort) if sort.isdigit() else None
+    if column is not None:
+        rows.sort(key=lambda r: (r.cells.get(column) is None or r.cells[column].mean is None,
+                                 -(r.cells[column].mean or 0) if column in r.cells else 0))
     elif sort == "name":
         rows.sort(key=lambda r: r.candidate.name.lower())
     if request.args.get("flagged") == "1":
@@ -238,7 +239,7 @@ def compare(opening_id: int) -> Any:
 def compare_csv(opening_id: int) -> Response:
     opening, _versions, kit_, rows = _comparison(opening_id)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csvsafe.writer(out)  # names are typed by people: never a formula
     competencies = list(kit_.competencies) if kit_ else []
     writer.writerow(["candidate", "weighted_mean", *[c.name for c in competencies],
                      "disagreement", "recommendations"])

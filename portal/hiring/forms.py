@@ -18,15 +18,15 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.forms import choices, coerce_id, optional_id
+from portal.forms import SaneDate, SingleLine, choices, coerce_id, optional_id
 
 LANGUAGE_CHOICES = [("sv", _l("Swedish")), ("en", _l("English"))]
 
 
 class OpeningForm(FlaskForm):
     title = StringField(_l("Title"), validators=[
-        DataRequired(_l("Give the opening a title.")), Length(max=200)])
-    team = StringField(_l("Team"), validators=[Optional(), Length(max=120)])
+        DataRequired(_l("Give the opening a title.")), Length(max=200), SingleLine()])
+    team = StringField(_l("Team"), validators=[Optional(), Length(max=120), SingleLine()])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
     language = SelectField(_l("Language of the opening"), choices=choices(LANGUAGE_CHOICES))
     response_days = IntegerField(_l("Answer every candidate within (working days)"), default=5,
@@ -38,16 +38,17 @@ class OpeningForm(FlaskForm):
 
 
 class StageForm(FlaskForm):
-    name = StringField(_l("Internal name"), validators=[DataRequired(), Length(max=80)])
+    name = StringField(_l("Internal name"),
+                       validators=[DataRequired(), Length(max=80), SingleLine()])
     public_name_en = StringField(_l("Name candidates see (English)"),
-                                 validators=[DataRequired(), Length(max=80)])
+                                 validators=[DataRequired(), Length(max=80), SingleLine()])
     public_name_sv = StringField(_l("Name candidates see (Swedish)"),
-                                 validators=[DataRequired(), Length(max=80)])
+                                 validators=[DataRequired(), Length(max=80), SingleLine()])
 
 
 class CandidateForm(FlaskForm):
     name = StringField(_l("Name"), validators=[
-        DataRequired(_l("Enter the candidate's name.")), Length(max=120)])
+        DataRequired(_l("Enter the candidate's name.")), Length(max=120), SingleLine()])
     email = EmailField(_l("Email"), validators=[
         DataRequired(_l("Enter the candidate's email address.")),
         Email(_l("Enter a valid email address."), check_deliverability=False), Length(max=254)])
@@ -68,8 +69,9 @@ class MoveForm(FlaskForm):
 
 class InterviewForm(FlaskForm):
     round_name = StringField(_l("Round"), validators=[
-        DataRequired(_l("Name the round, e.g. First interview.")), Length(max=120)])
-    date = DateField(_l("Date"), validators=[InputRequired(_l("Choose a date."))])
+        DataRequired(_l("Name the round, e.g. First interview.")), Length(max=120),
+        SingleLine()])
+    date = DateField(_l("Date"), validators=[InputRequired(_l("Choose a date.")), SaneDate()])
     time = TimeField(_l("Start time"), validators=[InputRequired(_l("Choose a start time."))])
     timezone = SelectField(_l("Time zone of the date and time above"), validate_choice=False)
     duration_minutes = IntegerField(_l("Length (minutes)"), default=45, validators=[

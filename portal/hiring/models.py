@@ -177,6 +177,9 @@ interview_interviewer = Table(
     db.metadata,
     Column("interview_id", ForeignKey("interview.id", ondelete="CASCADE"), primary_key=True),
     Column("user_id", ForeignKey("staff_user.id", ondelete="CASCADE"), primary_key=True),
+    # When this panel member was last reminded of a missing scorecard: the worker claims
+    # the reminder by setting it (a conditional update), so it goes out once per day.
+    Column("scorecard_reminded_at", UTCDateTime(), nullable=True),
 )
 
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.accounts.models import User
 from portal.hiring.models import Application, Candidate, Interview, InterviewStatus
 from portal.i18n import force_locale
 from portal.links.services import issue_link, link_url
+from portal.locks import claim
 from portal.messaging.calendar import interview_ics
 from portal.messaging.services import enqueue, render_email
 from portal.platforms.registry import get_platform
@@ -207,7 +208,11 @@ def queue_due_reminders(db: Session, settings: Settings) -> int:
     count = 0
     from portal.techcheck.services import has_passed
 
-    for interview in db.scalars(query):
+    for interview in db.scalars(query).all():
+        # The flag is the claim (SQLite has no SKIP LOCKED): set only if still unset.
+        if not claim(db, Interview, interview.id, Interview.reminder_sent_at.is_(None),
+                     reminder_sent_at=now):
+            continue
         checked = has_passed(db, interview.application.candidate_id)
         queue_candidate_email(db, settings, interview, "reminder", checked=checked)
         interview.reminder_sent_at = now
@@ -225,3 +230,41 @@ def queue_new_link(db: Session, settings: Settings, candidate: Candidate) -> Non
                               link=url)
     enqueue(db, kind="candidate_new_link", to_email=candidate.email, to_name=candidate.name,
             subject=subject, text=text, html=html, candidate_id=candidate.id)
+
+
+def answer_link_request(db: Session, settings: Settings, email: str, language: str,
+                        per_hour: int) -> bool:
+    """The expired-link page's "send me a new link": a fresh link to a candidate on file
+    (with an application, and not more than ``per_hour`` asked for in the last hour).
+
+    The same work whether or not the address is known, so the answer's time tells nothing:
+    one lookup, one token signed and one email rendered either way; only a known
+    candidate's message is queued (the worker sends it). Returns whether one was queued."""
+    from portal.links.services import decoy_token
+    from portal.messaging.models import OutboxMessage
+
+    since = utcnow() - timedelta(hours=1)
+    asked = (select(func.count(OutboxMessage.id))
+             .where(OutboxMessage.candidate_id == Candidate.id,
+                    OutboxMessage.kind == "candidate_new_link",
+                    OutboxMessage.created_at >= since).scalar_subquery())
+    applied = exists().where(Application.candidate_id == Candidate.id)
+    row = db.execute(select(Candidate, applied, asked)
+                     .where(Candidate.email == email.strip().lower())).first()
+    known = row is not None and bool(row[1]) and row[2] < per_hour
+    if known:
+        candidate = row[0]
+        _link, token = issue_link(db, settings, candidate)
+    else:  # a stand-in, never added to the session
+        candidate = Candidate(name=email, email=email, language=language)
+        token = decoy_token(settings)
+    url = link_url(settings, token)
+    with force_locale(candidate.language):
+        subject = _("Your new link to the candidate portal")
+    text, html = render_email("candidate_new_link", candidate.language, candidate=candidate,
+                              link=url)
+    if known:
+        enqueue(db, kind="candidate_new_link", to_email=candidate.email,
+                to_name=candidate.name, subject=subject, text=text, html=html,
+                candidate_id=candidate.id)
+    return known

@@ -26,7 +26,9 @@ from portal.hiring.models import (
     StageKind,
     interview_interviewer,
 )
-from portal.timeutil import is_valid_zone, utcnow
+from portal.locks import lock
+from portal.text import require_single_line
+from portal.timeutil import is_valid_zone, require_sane_date, utcnow
 
 # (internal name, candidate-facing English, candidate-facing Swedish, kind)
 DEFAULT_STAGES: tuple[tuple[str, str, str, StageKind], ...] = (
@@ -119,6 +121,7 @@ class OpeningData:
 def create_opening(db: Session, actor: User, data: OpeningData) -> Opening:
     """A new opening with the default stages."""
     require_manager(actor)
+    require_single_line(title=data.title, team=data.team)
     opening = Opening(title=data.title.strip(), team=data.team.strip(),
                       description=data.description.strip(), language=data.language,
                       response_days=data.response_days,
@@ -133,6 +136,7 @@ def create_opening(db: Session, actor: User, data: OpeningData) -> Opening:
 
 def update_opening(db: Session, actor: User, opening: Opening, data: OpeningData) -> None:
     require_manager(actor)
+    require_single_line(title=data.title, team=data.team)
     opening.title = data.title.strip()
     opening.team = data.team.strip()
     opening.description = data.description.strip()
@@ -145,6 +149,7 @@ def rename_stage(db: Session, actor: User, stage: Stage, name: str, en: str, sv:
     require_manager(actor)
     if not (name.strip() and en.strip() and sv.strip()):
         raise DomainError(_l("Every stage needs all three names."))
+    require_single_line(name=name, public_name_en=en, public_name_sv=sv)
     stage.name, stage.public_name_en, stage.public_name_sv = name.strip(), en.strip(), sv.strip()
 
 
@@ -166,6 +171,7 @@ class CandidateData:
 def create_candidate(db: Session, actor: User, data: CandidateData) -> Candidate:
     """A new candidate; the email address must be new."""
     require_manager(actor)
+    require_single_line(name=data.name)
     email = data.email.strip().lower()
     if db.scalar(select(Candidate.id).where(Candidate.email == email)):
         raise DomainError(_l("A candidate with this email already exists."), field="email")
@@ -182,6 +188,7 @@ def create_candidate(db: Session, actor: User, data: CandidateData) -> Candidate
 
 def update_candidate(db: Session, actor: User, candidate: Candidate, data: CandidateData) -> None:
     require_manager(actor)
+    require_single_line(name=data.name)
     email = data.email.strip().lower()
     if email != candidate.email and db.scalar(
         select(Candidate.id).where(Candidate.email == email)
@@ -216,8 +223,10 @@ class InterviewData:
 def apply_interview_data(db: Session, interview: Interview, data: InterviewData) -> None:
     """Check and copy the editable fields onto ``interview`` (the lifecycle decides what
     the change means for the process and who is told)."""
+    require_single_line(round_name=data.round_name)
     if data.starts_at.tzinfo is None:
         raise DomainError(_l("The start time needs a time zone."), field="starts_at")
+    require_sane_date(data.starts_at, field="date")
     if not 10 <= data.duration_minutes <= 480:
         raise DomainError(_l("The length must be between 10 and 480 minutes."),
                           field="duration_minutes")
@@ -240,9 +249,12 @@ def apply_interview_data(db: Session, interview: Interview, data: InterviewData)
 def record_response(
     db: Session, candidate: Candidate, interview: Interview, answer: str, message: str
 ) -> None:
-    """The candidate confirms or asks to reschedule. Only their own interviews."""
+    """The candidate confirms or asks to reschedule. Only their own interviews. The
+    interview's row is locked and read afresh first: two answers at once (two tabs, a
+    double click) or a change by staff at the same moment land one after the other."""
     if interview.application.candidate_id != candidate.id:
         raise NotFound(_l("No such interview."))
+    lock(db, interview)
     if interview.is_cancelled:
         raise DomainError(_l("This interview has been cancelled."))
     if interview.application.is_closed:

@@ -33,3 +33,17 @@ class MagicLink(db.Model):
     use_count: Mapped[int] = mapped_column(default=0)
 
     candidate: Mapped[Candidate] = relationship()
+
+
+class CandidateSession(db.Model):
+    """One browser signed in through a link. The cookie names the row; signing out deletes
+    it, so a copy of the cookie opens nothing afterwards (as a staff session)."""
+
+    __tablename__ = "candidate_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    link_id: Mapped[int] = mapped_column(
+        ForeignKey("magic_link.id", ondelete="CASCADE"), index=True)
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidate.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -14,11 +14,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from portal.hiring.models import Application, Candidate
-from portal.links.models import MagicLink
+from portal.links.models import CandidateSession, MagicLink
 from portal.settings import Settings
 from portal.timeutil import utcnow
 
@@ -101,22 +101,26 @@ def _window_query() -> Any:
                TalentConsent.withdrawn_at.is_(None))
         .scalar_subquery()
     )
+    # The browser's session row, checked in the same query (no extra round trip per page).
+    session_live = exists().where(CandidateSession.id == bindparam("session_id"),
+                                  CandidateSession.link_id == MagicLink.id)
     return (
-        select(MagicLink, Candidate, open_apps, last_closed, pool_until)
+        select(MagicLink, Candidate, open_apps, last_closed, pool_until, session_live)
         .join(Candidate, Candidate.id == MagicLink.candidate_id)
         .where(MagicLink.id == bindparam("link_id"))
     )
 
 
 def load_valid_link(
-    db: Session, settings: Settings, link_id: int
+    db: Session, settings: Settings, link_id: int, session_id: str | None = None
 ) -> tuple[MagicLink, Candidate]:
     """The link and its candidate, in one query, or LinkProblem. Used on every candidate
-    request, so revocation takes effect at once."""
-    row = db.execute(_window_query(), {"link_id": link_id}).first()
+    request, so revocation takes effect at once. With ``session_id`` the browser's session
+    row must exist too ('signed-out' when it was ended)."""
+    row = db.execute(_window_query(), {"link_id": link_id, "session_id": session_id}).first()
     if row is None:
         raise LinkProblem("invalid")
-    link, candidate, open_count, last_closed, pool_until = row
+    link, candidate, open_count, last_closed, pool_until, session_live = row
     if link.revoked_at is not None:
         raise LinkProblem("revoked", candidate)
     if link.expires_at <= utcnow():
@@ -129,6 +133,8 @@ def load_valid_link(
     if not (in_pool or process_window_open(settings, bool(open_count), last_closed,
                                            link.issued_at)):
         raise LinkProblem("expired", candidate)
+    if session_id is not None and not session_live:
+        raise LinkProblem("signed-out", candidate)
     return link, candidate
 
 
@@ -163,7 +169,7 @@ def record_use(link: MagicLink) -> None:
 
 
 def revoke_all(db: Session, candidate: Candidate) -> int:
-    """Revoke every live link of ``candidate``; their open sessions end on the next click."""
+    """Revoke every live link of ``candidate`` and end every session opened through one."""
     now = utcnow()
     links = db.scalars(
         select(MagicLink).where(MagicLink.candidate_id == candidate.id,
@@ -171,9 +177,41 @@ def revoke_all(db: Session, candidate: Candidate) -> int:
     ).all()
     for link in links:
         link.revoked_at = now
+    end_all_sessions(db, candidate.id)
     return len(links)
+
+
+def start_session(db: Session, link: MagicLink) -> str:
+    """A server-side session for the browser that opened ``link``; returns its id for the
+    cookie. Rows of this candidate's dead links (revoked or past their end), which can
+    never open anything again, are cleared on the way."""
+    dead = select(MagicLink.id).where(
+        MagicLink.candidate_id == link.candidate_id,
+        (MagicLink.revoked_at.is_not(None)) | (MagicLink.expires_at <= utcnow()))
+    db.execute(delete(CandidateSession).where(
+        CandidateSession.candidate_id == link.candidate_id,
+        CandidateSession.link_id.in_(dead)))
+    sid = secrets.token_urlsafe(32)
+    db.add(CandidateSession(id=sid, link_id=link.id, candidate_id=link.candidate_id))
+    return sid
+
+
+def end_session(db: Session, session_id: str) -> None:
+    """Sign out: the row goes, so the cookie is worthless even if someone kept a copy."""
+    db.execute(delete(CandidateSession).where(CandidateSession.id == session_id))
+
+
+def end_all_sessions(db: Session, candidate_id: int) -> None:
+    db.execute(delete(CandidateSession).where(CandidateSession.candidate_id == candidate_id))
 
 
 def revoke(link: MagicLink) -> None:
     if link.revoked_at is None:
         link.revoked_at = utcnow()
+
+
+def decoy_token(settings: Settings) -> str:
+    """A token signed exactly as ``issue_link`` signs one, for no link at all: the answer to
+    an unknown address does the same signing work as the answer to a known one."""
+    return _serializer(settings, PURPOSE_CANDIDATE).dumps(
+        {"l": 0, "n": secrets.token_urlsafe(12)})

@@ -45,7 +45,12 @@ class OutboxMessage(db.Model):
     status: Mapped[str] = mapped_column(String(20), default=MessageStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When the batch holding it was claimed, and renewed while the worker works through it;
+    # also the claim's token: a worker changes the row only while it still holds this value.
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # One Message-ID for every attempt (set at enqueue), so a receiver that got the message
+    # already, e.g. when the connection dropped after the server took it, can drop the copy.
+    message_id: Mapped[str | None] = mapped_column(String(250))
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

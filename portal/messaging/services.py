@@ -3,6 +3,7 @@ causes them; only the worker ever speaks SMTP."""
 
 from __future__ import annotations
 
+from email.utils import make_msgid, parseaddr
 from typing import Any
 
 from flask import current_app, render_template
@@ -15,6 +16,12 @@ from portal.timeutil import utcnow
 
 # Headers a message may carry beyond the ones the worker always sets (RFC 2369, RFC 8058).
 EXTRA_HEADERS = frozenset({"List-Unsubscribe", "List-Unsubscribe-Post"})
+
+
+def new_message_id(mail_from: str) -> str:
+    """A fresh, globally unique Message-ID in the sender's domain (never a DNS lookup)."""
+    domain = parseaddr(mail_from)[1].rpartition("@")[2] or "localhost"
+    return make_msgid("outbox", domain=domain)
 
 
 def render_email(name: str, lang: str, **context: Any) -> tuple[str, str]:
@@ -57,6 +64,7 @@ def enqueue(
         html_body=html, ics=ics, ics_method=ics_method, candidate_id=candidate_id,
         interview_id=interview_id, status=MessageStatus.PENDING.value, next_attempt_at=utcnow(),
         headers=dict(headers) if headers else None,
+        message_id=new_message_id(current_app.config["PORTAL"].mail_from),
     )
     db.add(message)
     return message

@@ -45,21 +45,84 @@ def outbox() -> Any:
                            status=status)
 
 
-TOKEN = re.compile(r"/c/[A-Za-z0-9_\-\.]{16,}")
+# A bearer token is long: itsdangerous' signature alone is 27 characters.
+SIGNED_CHARS = r"[A-Za-z0-9_\-\.]{16,}"
+ROUTE_VARIABLE = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
+
+
+def _token_pattern() -> re.Pattern[str]:
+    """Every URL path that carries a bearer token, derived from the routes that take one
+    (``/c/<token>``, ``/r/<token>``, ``/pool/<token>``, ``/pool/<token>/unsubscribe``, and
+    any added later), so a new purpose is hidden without anyone remembering to list it.
+    The path up to the token is kept (group 1): staff still see what kind of link went."""
+    heads = set()
+    for rule in current_app.url_map.iter_rules():
+        if "token" not in rule.arguments:
+            continue
+        pieces = ROUTE_VARIABLE.split(rule.rule)  # static, name, static, name, ...
+        head = ""
+        for i, piece in enumerate(pieces):
+            if i % 2 == 0:
+                head += re.escape(piece)
+            elif piece == "token":
+                break
+            else:
+                head += r"[^/\s\"'<>?#]+"
+        heads.add(head)
+    return re.compile("(" + "|".join(sorted(heads)) + ")" + SIGNED_CHARS)
+
+
+def _shows_links() -> bool:
+    """Only the demo mailbox shows links: there a new user clicks through as the candidate.
+    Anywhere else a link in a sent email is that person's key (a candidate's sign-in, a
+    referee's form, a pool extension or unsubscribe), and staff must not be able to act as
+    them, whichever mail backend keeps the messages."""
+    return bool(current_app.config["PORTAL"].env == "demo")
 
 
 def _shown_body(text: str) -> str:
-    """In production a sign-in link in a sent email is the candidate's key: staff see that
-    one was sent, not the link. The demo mailbox shows it, so a new user can click it."""
-    if current_app.config["PORTAL"].mail_backend == "database":
+    """The body with every bearer link's token replaced, outside the demo."""
+    if _shows_links():
         return text
-    return TOKEN.sub("/c/[…]", text)
+    return _token_pattern().sub(r"\1[…]", text)
+
+
+def _fold(line: str) -> str:
+    """RFC 5545 3.1: lines of at most 75 octets, continued after CRLF and a space."""
+    out: list[str] = []
+    chunk, size = "", 0
+    for char in line:
+        width = len(char.encode())
+        if size + width > 75:
+            out.append(chunk)
+            chunk, size = " ", 1
+        chunk += char
+        size += width
+    out.append(chunk)
+    return "\r\n".join(out)
+
+
+def _shown_ics(ics: str) -> str:
+    """The calendar file with bearer links hidden: unfolded first, so a token split over
+    two folded lines is still found, then folded again."""
+    if _shows_links():
+        return ics
+    unfolded = re.sub(r"\r?\n[ \t]", "", ics)
+    return "\r\n".join(_fold(line) if line else line
+                       for line in _shown_body(unfolded).split("\r\n"))
 
 
 @bp.get("/<int:message_id>")
 def message(message_id: int) -> Any:
     item = db.get_or_404(OutboxMessage, message_id)
-    return render_template("staff/message.html", message=item, body=_shown_body(item.text_body))
+    # The email is in its reader's language, which may not be the page's: say so, for
+    # screen readers and translation tools.
+    lang = MAIL_LANG.search(item.html_body or "")
+    return render_template("staff/message.html", message=item, body=_shown_body(item.text_body),
+                           mail_lang=lang.group(1) if lang else None)
+
+
+MAIL_LANG = re.compile(r'<html lang="([a-z]{2})"')
 
 
 @bp.get("/<int:message_id>/html")
@@ -76,7 +139,7 @@ def message_ics(message_id: int) -> Response:
     item = db.get_or_404(OutboxMessage, message_id)
     if not item.ics:
         abort(404)
-    return Response(item.ics, mimetype="text/calendar")
+    return Response(_shown_ics(item.ics), mimetype="text/calendar")
 
 
 @bp.post("/<int:message_id>/retry")

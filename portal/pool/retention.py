@@ -27,7 +27,7 @@ from portal.pool.models import RetentionHold, TalentProfile
 from portal.privacy.models import TalentConsent
 from portal.privacy.services import audit
 from portal.settings import Settings
-from portal.timeutil import utcnow
+from portal.timeutil import require_sane_date, utcnow
 
 ERASED_DOMAIN = "@invalid"
 
@@ -173,6 +173,7 @@ def place_hold(db: Session, actor: User, candidate: Candidate, reason: str,
     if len(reason) < 5:
         raise DomainError(_l("Write why the data must be kept (at least a few words)."),
                           field="reason")
+    require_sane_date(until, field="until")
     if until is not None and until <= utcnow():
         raise DomainError(_l("Choose a date in the future, or leave it empty."), field="until")
     hold = RetentionHold(candidate_id=candidate.id, reason=reason[:2000], until=until,

@@ -27,7 +27,7 @@ from portal.timeutil import utcnow
 
 MAX_QUERY = 200
 MAX_WORDS = 8
-_WORD = re.compile(r"\w+", re.UNICODE)
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)  # letters and digits; never an operator
 _ACCENTED = re.compile(r"\w*[^\x00-\x7f]\w*")  # only these can change when folded
 # bm25 weights, in the FTS5 table's column order.
 _FTS_COLUMNS = ("name", "skills", "tags", "location", "languages", "roles", "notes", "cv")
@@ -38,8 +38,11 @@ _BM25_WEIGHTS = (10.0, 8.0, 8.0, 3.0, 3.0, 4.0, 2.0, 1.0)
 
 
 def words(query: str) -> list[str]:
-    """The searchable words of what was typed: letters and digits only, lower case."""
-    return [w[:40] for w in _WORD.findall(query.casefold()[:MAX_QUERY])][:MAX_WORDS]
+    """The searchable words of what was typed: letters and digits only, lower case.
+    Normalised (NFKC) first, so a character that folds to brackets or operators ("⑴",
+    "㈠", "ﷺ") gives only the letters and digits inside it."""
+    normal = unicodedata.normalize("NFKC", query[:MAX_QUERY]).casefold()
+    return [w[:40] for w in _WORD.findall(normal)][:MAX_WORDS]
 
 
 @dataclass
@@ -167,7 +170,10 @@ def _match(db: Session, terms: list[str]) -> tuple[Any, Any, Any, Any]:
         index = sa.table("pool_search", sa.column("profile_id"), sa.column("doc"))
         query = None
         for word in terms:
-            one = (sa.func.to_tsquery("simple", f"{fold(word)}:*")
+            # Folding may leave something other than a letter or digit: drop it, since
+            # to_tsquery reads operators in its text.
+            folded = "".join(_WORD.findall(fold(word))) or word
+            one = (sa.func.to_tsquery("simple", f"{folded}:*")
                    .op("||")(sa.func.plainto_tsquery("swedish", word))
                    .op("||")(sa.func.plainto_tsquery("english", word)))
             query = one if query is None else query.op("&&")(one)

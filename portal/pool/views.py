@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from flask import (
     Blueprint,
@@ -26,6 +26,7 @@ from sqlalchemy import select
 from portal.accounts.views import guard_staff
 from portal.errors import DomainError
 from portal.extensions import db
+from portal.forms import coerce_id, parse_int
 from portal.hiring.models import Application, Candidate, Opening
 from portal.hiring.services import DEFAULT_STAGES
 from portal.pool import retention, search, services
@@ -59,8 +60,8 @@ def _filters() -> search.Filters:
                        consent_valid=args.get("all") != "1")
     stage = args.get("stage", "")
     if stage:
-        if stage.isdigit() and int(stage) in dict(stage_choices()):
-            f.stage_min = int(stage)
+        if parse_int(stage) in dict(stage_choices()):
+            f.stage_min = parse_int(stage)
         else:
             f.notices.append("bad_filter")
     score = args.get("score", "")
@@ -92,9 +93,15 @@ def pool() -> Any:
     return render_template("staff/pool.html", **context)
 
 
+def _search_query(raw: str) -> str:
+    """A search's query string, re-encoded: what was typed never reaches a header (the
+    redirect back to the results) as it was typed."""
+    return urlencode(parse_qsl(raw[:2000]))
+
+
 @bp.post("/pool/saved")
 def save_search() -> Any:
-    query = request.form.get("query", "")[:2000]
+    query = _search_query(request.form.get("query", ""))
     try:
         services.save_search(db.session, current_user, request.form.get("name", ""), query)
     except DomainError as exc:
@@ -173,11 +180,10 @@ def cv(profile_id: int) -> Any:
 @bp.post("/pool/invite")
 def invite() -> Any:
     """Invite the chosen profiles to an opening; each gets an email in their language."""
-    back = url_for(".pool") + (f"?{request.form.get('query', '')[:2000]}"
-                               if request.form.get("query") else "")
-    ids = [int(v) for v in request.form.getlist("profile")[:500]
-           if v.isdigit() and len(v) < 10]
-    opening = db.session.get(Opening, request.form.get("opening_id", type=int) or 0)
+    query = _search_query(request.form.get("query", ""))
+    back = url_for(".pool") + (f"?{query}" if query else "")
+    ids = [i for v in request.form.getlist("profile")[:500] if (i := parse_int(v) or 0) > 0]
+    opening = db.session.get(Opening, request.form.get("opening_id", type=coerce_id) or 0)
     if not ids:
         flash(_("Tick at least one person to invite."), "error")
         return redirect(back, 303)
@@ -205,7 +211,7 @@ def invite() -> Any:
 @bp.get("/pool/invites")
 def invites() -> Any:
     """Who was invited to what, and what they answered."""
-    opening_id = request.args.get("opening", type=int)
+    opening_id = request.args.get("opening", type=coerce_id)
     query = select(PoolInvite).order_by(PoolInvite.created_at.desc()).limit(500)
     if opening_id:
         query = query.where(PoolInvite.opening_id == opening_id)

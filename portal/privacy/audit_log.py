@@ -6,13 +6,13 @@ an admin reads it, so an erased candidate shows as anonymised and a removed one 
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal import csvsafe
 from portal.accounts.models import User
 from portal.hiring.models import Candidate
 from portal.privacy.models import AuditEvent
@@ -71,16 +71,11 @@ def to_csv(rows: list[AuditRow]) -> str:
     """Machine-readable: the stored keys and ids as before, the names added at the end (so
     a reader of the earlier columns is not disturbed)."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csvsafe.writer(out)  # names are typed by people: never a formula
     writer.writerow(["at", "actor_kind", "actor_id", "action", "candidate_id", "actor_name",
                      "candidate_name"])
     for row in rows:
         e = row.event
         writer.writerow([e.at.isoformat(), e.actor_kind, e.actor_id, e.action, e.candidate_id,
-                         _cell(row.actor_name), _cell(row.candidate_name)])
+                         row.actor_name, row.candidate_name])
     return out.getvalue()
-
-
-def _cell(text: str) -> str:
-    """A name is typed by people: keep a spreadsheet from reading it as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -18,6 +18,7 @@ from portal.errors import DomainError
 from portal.hiring.models import Application, Candidate, Interview
 from portal.links.models import MagicLink
 from portal.links.services import revoke_all
+from portal.locks import claim, skip_locked
 from portal.messaging.models import OutboxMessage
 from portal.privacy.models import AuditEvent, TalentConsent
 from portal.settings import Settings
@@ -226,13 +227,20 @@ def remind_expiring(db: Session, settings: Settings) -> int:
     now = utcnow()
     sent = 0
     for days, column in ((7, "reminded_7_at"), (30, "reminded_30_at")):
-        due = db.scalars(select(TalentConsent).where(
+        # Unclaimed: this reminder not sent (and no 30-day one after the 7-day one). Each
+        # due consent is claimed (SKIP LOCKED on PostgreSQL, then a conditional update),
+        # so several workers at once send each reminder once.
+        unclaimed = [getattr(TalentConsent, column).is_(None)]
+        if days == 30:
+            unclaimed.append(TalentConsent.reminded_7_at.is_(None))
+        due = db.scalars(skip_locked(db, select(TalentConsent).where(
             TalentConsent.withdrawn_at.is_(None), TalentConsent.expires_at > now,
-            TalentConsent.expires_at <= now + timedelta(days=days),
-            getattr(TalentConsent, column).is_(None)))
+            TalentConsent.expires_at <= now + timedelta(days=days), *unclaimed)
+            .order_by(TalentConsent.id))).all()
         for consent in due:
-            if days == 30 and consent.reminded_7_at is not None:
-                continue
+            if not claim(db, TalentConsent, consent.id, *unclaimed, **{column: now}):
+                continue  # another worker reminded it a moment ago
+            db.expire(consent, ["reminded_7_at", "reminded_30_at"])
             candidate = db.get(Candidate, consent.candidate_id)
             with force_locale(candidate.language):
                 subject = _("Stay in our talent pool?")

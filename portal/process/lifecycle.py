@@ -50,9 +50,10 @@ from portal.hiring.services import (
     apply_interview_data,
     require_manager,
 )
+from portal.locks import lock, refresh_all
 from portal.process.models import StageChange
 from portal.settings import Settings
-from portal.timeutil import utcnow, zone
+from portal.timeutil import require_sane_date, utcnow, zone
 
 # Default stage names (internal) with a role in the process.
 INTERVIEW_STAGE_NAMES = ("Interview", "Final interview")
@@ -114,6 +115,22 @@ def fitting_interview_stage(application: Application) -> Stage:
         return current
     later = [s for s in stages if s.position > current.position]
     return later[0] if later else current
+
+
+def _lock(db: Session, application: Application) -> Application:
+    """Take the application's row lock and read it and its interviews afresh. Every
+    transition starts here, so two recruiters (or a double click) at once run one after
+    the other, and the second decides on what the first committed (rule 12)."""
+    lock(db, application)
+    refresh_all(db, select(Interview).where(Interview.application_id == application.id))
+    return application
+
+
+def _lock_interview(db: Session, interview: Interview) -> Interview:
+    """The application's lock, then the interview's (always in this order), read afresh:
+    a change by staff and the candidate's answer at the same moment do not mix."""
+    _lock(db, interview.application)
+    return lock(db, interview)
 
 
 def _record(db: Session, application: Application, before: Stage | None, after: Stage,
@@ -186,6 +203,8 @@ def set_promise(db: Session, actor: User, application: Application, when: date |
     """Staff set the date the candidate hears from us by; not earlier than the booked
     interviews allow, and only for an open process."""
     require_manager(actor)
+    require_sane_date(when, field="next_step_by")
+    _lock(db, application)
     if application.is_closed:
         raise DomainError(_l("This process is closed."))
     floor = promise_floor(application)
@@ -207,6 +226,8 @@ def apply(db: Session, actor: User | Actor, candidate: Candidate, opening: Openi
         who.require_manager()
     if opening.archived:
         raise DomainError(_l("This opening is archived."), field="opening")
+    # The candidate's lock: two adds at once make one application, the other a message.
+    lock(db, candidate)
     if db.scalar(select(Application.id).where(Application.candidate_id == candidate.id,
                                               Application.opening_id == opening.id)):
         raise DomainError(_l("The candidate is already in this opening."), field="opening")
@@ -230,7 +251,7 @@ def answer_pool_invite(db: Session, settings: Settings, invite: Any,
     opening = pool.record_invite_answer(db, settings, invite, answer)
     if opening is None:
         return None
-    candidate = invite.candidate
+    candidate = lock(db, invite.candidate)
     application = db.scalar(select(Application).where(
         Application.candidate_id == candidate.id, Application.opening_id == opening.id))
     if application is None:
@@ -250,6 +271,8 @@ def move(db: Session, settings: Settings, actor: User | Actor, application: Appl
     who.require_manager()
     if stage.opening_id != application.opening_id:
         raise NotFound(_l("No such stage."))
+    require_sane_date(next_step_by, field="next_step_by")
+    _lock(db, application)
     if stage.kind == StageKind.NOT_SELECTED:
         return reject(db, settings, who, application, reason)
     if stage.kind == StageKind.WITHDRAWN:
@@ -294,6 +317,7 @@ def advance(db: Session, settings: Settings, actor: User | Actor,
             application: Application) -> Stage:
     who = _as_actor(actor)
     who.require_manager()
+    _lock(db, application)
     target = advance_target(application)
     _set_stage(db, application, target, "advance", who)
     _after_open_move(db, settings, application)
@@ -303,6 +327,7 @@ def advance(db: Session, settings: Settings, actor: User | Actor,
 def offer(db: Session, settings: Settings, actor: User | Actor, application: Application) -> None:
     who = _as_actor(actor)
     who.require_manager()
+    _lock(db, application)
     if application.is_closed:
         raise DomainError(_l("This process is closed; reopen it first."))
     target = _named_stage(application, OFFER_STAGE_NAME)
@@ -317,6 +342,7 @@ def reopen(db: Session, settings: Settings, actor: User | Actor, application: Ap
     """Back to the open stage where the process ended."""
     who = _as_actor(actor)
     who.require_manager()
+    _lock(db, application)
     if not application.is_closed:
         raise DomainError(_l("This process is open."))
     target = application.last_open_stage or application.opening.stages[0]
@@ -327,6 +353,7 @@ def reopen(db: Session, settings: Settings, actor: User | Actor, application: Ap
 def _close(db: Session, settings: Settings, application: Application, stage: Stage,
            transition: str, who: Actor, reason: str = "", tell_candidate: bool = True) -> None:
     """An end stage, and everything that follows from it."""
+    _lock(db, application)
     if application.is_closed:
         raise DomainError(_l("This process is already closed."))
     _set_stage(db, application, stage, transition, who, reason)
@@ -394,8 +421,10 @@ def schedule(db: Session, settings: Settings, actor: User, application: Applicat
     """A new interview round; the application moves to the interview stage that fits (or
     the one the recruiter chose), and the promise follows the interview."""
     require_manager(actor)
+    _lock(db, application)
     if application.is_closed:
         raise DomainError(_l("This process is closed; reopen it before scheduling."))
+    require_sane_date(data.starts_at, field="date")
     if data.starts_at <= utcnow():
         raise DomainError(_l("Choose a time in the future."), field="starts_at")
     target = fitting_interview_stage(application)
@@ -431,6 +460,7 @@ def reschedule(db: Session, settings: Settings, actor: User, interview: Intervie
     something they see changed; the panel always gets its own update. Returns whether the
     candidate was told."""
     require_manager(actor)
+    _lock_interview(db, interview)
     if interview.is_cancelled:
         raise DomainError(_l("A cancelled interview cannot be changed."))
     if interview.application.is_closed:
@@ -478,6 +508,7 @@ def _cancel(db: Session, settings: Settings, interview: Interview,
 def cancel_interview(db: Session, settings: Settings, actor: User, interview: Interview) -> None:
     """Cancel one round; everyone invited is told."""
     require_manager(actor)
+    _lock_interview(db, interview)
     if interview.is_cancelled:
         raise DomainError(_l("The interview is already cancelled."))
     _cancel(db, settings, interview)
@@ -498,7 +529,7 @@ def erase(db: Session, settings: Settings, candidate: Candidate, actor_kind: str
     if actor_kind == "staff":
         who = Actor("staff", user=db.get(User, actor_id) if actor_id else None)
     for application in list(candidate.applications):
-        if not application.is_closed:
+        if not _lock(db, application).is_closed:
             _close(db, settings, application, _end_stage(application, StageKind.WITHDRAWN),
                    "erase", who, tell_candidate=False)
     forget(db, settings, candidate)  # while the name is still there to scrub

@@ -7,15 +7,15 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from portal.forms import choices
+from portal.forms import SingleLine, choices
 
 
 class RefereeForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the person's name.")),
-                                               Length(max=120)])
+                                               Length(max=120), SingleLine()])
     relation = StringField(_l("How you know each other (e.g. my manager at Acme)"),
                            validators=[DataRequired(_l("Say how you know each other.")),
-                                       Length(max=120)])
+                                       Length(max=120), SingleLine()])
     email = EmailField(_l("Email"), validators=[
         DataRequired(_l("Enter an email address.")),
         Email(_l("Enter a valid email address."), check_deliverability=False), Length(max=254)])

@@ -30,6 +30,7 @@ from portal.links.services import _SALTS, PURPOSE_REFERENCE, issue_link, link_ur
 from portal.messaging.services import enqueue, render_email
 from portal.references.models import Referee, ReferencePrompt, ReferenceRequest
 from portal.settings import Settings
+from portal.text import require_single_line
 from portal.timeutil import utcnow
 
 LIFETIME = timedelta(days=21)
@@ -111,6 +112,10 @@ def add_referee(db: Session, candidate: Candidate, application: Application,
                           field="consent")
     if data.language not in ("sv", "en"):
         raise DomainError(_l("Choose a language."), field="language")
+    require_single_line(name=data.name, relation=data.relation)
+    if data.email.strip().lower() == candidate.email.strip().lower():
+        raise DomainError(_l("Name someone else: a referee tells us about you, so it cannot "
+                             "be you."), field="email")
     referee = Referee(application_id=application.id, name=data.name.strip(),
                       relation=data.relation.strip(), email=data.email.strip().lower(),
                       phone=data.phone.strip(), language=data.language)

@@ -24,8 +24,10 @@ from wtforms.validators import ValidationError
 from portal.candidate.auth import require_candidate
 from portal.errors import DomainError, NotFound
 from portal.extensions import csrf, db, limiter
+from portal.forms import coerce_id
 from portal.hiring.models import Application, Interview
 from portal.platforms.registry import get_platform
+from portal.ratelimit import candidate_or_client
 from portal.techcheck import messages, schema, services
 from portal.techcheck import thresholds as t
 
@@ -54,7 +56,7 @@ def _timed(response: Response) -> Response:
 def page() -> Any:
     """The tech check, for one interview's platform when it is given."""
     interview = None
-    interview_id = request.args.get("interview", type=int)
+    interview_id = request.args.get("interview", type=coerce_id)
     if interview_id:
         interview = db.session.scalar(
             db.select(Interview).join(Application).where(
@@ -69,13 +71,13 @@ def page() -> Any:
 
 
 @bp.get("/ping")
-@limiter.limit("600 per 10 minutes")
+@limiter.limit("600 per 10 minutes", key_func=candidate_or_client)
 def ping() -> Response:
     return _timed(Response(b"", mimetype="application/octet-stream"))
 
 
 @bp.get("/download")
-@limiter.limit("120 per 10 minutes")
+@limiter.limit("120 per 10 minutes", key_func=candidate_or_client)
 def download() -> Response:
     """``size`` random bytes, never compressed, never cached."""
     size = request.args.get("size", type=int) or 0
@@ -95,7 +97,7 @@ def download() -> Response:
 
 
 @bp.post("/upload")
-@limiter.limit("120 per 10 minutes")
+@limiter.limit("120 per 10 minutes", key_func=candidate_or_client)
 @csrf.exempt  # checked below, once the larger body limit is in place
 def upload() -> Any:
     """Count what actually arrived: the honest upload figure."""
@@ -115,15 +117,18 @@ def upload() -> Any:
 
 
 @bp.post("/results")
-@limiter.limit("30 per hour")
+@limiter.limit("30 per hour", key_func=candidate_or_client)
 def results() -> Any:
     """Validate, score and store a run; answer with the report to show."""
     if request.content_length is None or request.content_length > schema.MAX_BYTES:
         return jsonify(error="payload too large or without length",
                        limit=schema.MAX_BYTES), 413
-    payload = request.get_json(silent=True)
-    if payload is None:
+    if not request.is_json:
         return jsonify(error="not JSON"), 400
+    try:
+        payload = schema.parse(request.get_data(cache=False))
+    except schema.BadPayload as exc:
+        return jsonify(error=str(exc)), 400
     try:
         result, report = services.record(db.session, g.candidate, payload)
     except NotFound:

@@ -53,15 +53,33 @@ def test_whole_check_reaches_a_verdict_and_staff_see_it(app, ctx, browser: Brows
     expect(page.locator("#tc-verdict")).to_be_visible(timeout=45_000)
     result = ctx.scalar(select(TechCheckResult))
     payload, report = json.loads(result.payload), json.loads(result.report)
-    assert payload["camera"]["error"] is None and payload["camera"]["frames"] > 50
-    assert payload["microphone"]["error"] is None and not payload["microphone"]["flat"]
+    # Only what a loaded machine (CI's two shared cores) still meets: the fake devices are
+    # found and give plausible figures. Frame rate and jitter depend on the machine's load
+    # (a busy one gave 19 fps and 17 ms, a warning); the scoring of such figures is pinned
+    # on recorded runs in tests/techcheck/test_scoring.py.
+    camera, microphone, network = payload["camera"], payload["microphone"], payload["network"]
+    assert camera["error"] is None and camera["frames"] > 0
+    assert camera["width"] > 0 and camera["height"] > 0 and 0 < camera["fps"] <= 60
+    assert microphone["error"] is None and not microphone["flat"]
     assert payload["speakers"] == {"answered": True, "correct": True, "sink_selectable": True}
-    assert payload["network"]["download_mbps"] > 5 and payload["network"]["rtt_ms"] < 100
+    assert network["download_mbps"] > 0 and network["upload_mbps"] > 0
+    assert network["rtt_ms"] > 0
+    from portal.techcheck.scoring import score
+
+    assert report["checks"] == score(payload, "jitsi").as_dict()["checks"]
     statuses = {c["key"]: c["status"] for c in report["checks"]}
     assert statuses["browser"] == "good" and statuses["speakers"] == "good"
-    assert statuses["camera"] in ("good", "warn")  # the fake camera may give 640x480
-    assert result.verdict == "ready", json.dumps(report["checks"])
-    expect(page.locator("#tc-verdict")).to_have_text("You are ready for the interview.")
+    assert statuses["camera"] != "fail" and statuses["microphone"] != "fail", statuses
+    # "Not ready" only if a machine starved of CPU pushed a timing over its limit (seen
+    # with Chromium's CPU throttled twentyfold); never for a device.
+    failing = {key for key, status in statuses.items() if status == "fail"}
+    assert failing <= {"rtt_ms", "jitter_ms", "loaded_latency_ms"}, statuses
+    assert result.verdict in ("ready", "warnings") or failing, json.dumps(report["checks"])
+    expect(page.locator("#tc-verdict")).to_have_text({
+        "ready": "You are ready for the interview.",
+        "warnings": "You are ready, but look at the points marked below.",
+        "not_ready": "Not ready yet: fix the problems below and run the check again.",
+    }[result.verdict])
     from axe_playwright_python.sync_playwright import Axe
 
     serious = [v["id"] for v in Axe().run(page).response["violations"]
@@ -77,7 +95,9 @@ def test_whole_check_reaches_a_verdict_and_staff_see_it(app, ctx, browser: Brows
     staff.get_by_role("button", name="Sign in").click()
     staff.goto(f"{live_server.url}/staff/candidates/{interview.application.candidate_id}")
     expect(staff.get_by_text("Tech check").first).to_be_visible()
-    expect(staff.locator(".techcheck-latest")).to_contain_text("Ready")
+    expect(staff.locator(".techcheck-latest .badge")).to_have_text(
+        {"ready": "Ready", "warnings": "Ready, with warnings",
+         "not_ready": "Not ready"}[result.verdict])
     staff_context.close()
 
 

@@ -137,8 +137,12 @@ def test_staff_see_sign_in_links_only_in_the_demo_mailbox(app, ctx, invited, cli
     login("rec@example.com", PASSWORD)
     message = ctx.scalar(select(OutboxMessage).where(OutboxMessage.kind == "candidate_invitation"))
     token = message.text_body.split("/c/")[1].split()[0].split("?")[0]
-    assert token in client.get(f"/staff/outbox/{message.id}").text  # demo: clickable
     before = app.config["PORTAL"]
+    app.config["PORTAL"] = replace(before, env="demo")
+    try:
+        assert token in client.get(f"/staff/outbox/{message.id}").text  # demo: clickable
+    finally:
+        app.config["PORTAL"] = before
     app.config["PORTAL"] = replace(before, mail_backend="smtp")
     try:
         for path in (f"/staff/outbox/{message.id}", f"/staff/outbox/{message.id}/html"):

@@ -146,7 +146,10 @@ def test_a_resent_request_is_reminded_once_not_twice(app, ctx, named, smtp_serve
     run_once(app)
     run_once(app)
     assert _to_referee(smtp_server) == [*asked, "Påminnelse: referens för Sara Svensson"]
-    assert _links(ctx, "referee_reminder") == [_links(ctx)[-1]]  # the live link only
+    # The live link only: the same request (the token's payload; its timestamp is the
+    # second it was signed, so a reminder signed a second later differs there).
+    assert [link.split(".")[0] for link in _links(ctx, "referee_reminder")] == [
+        _links(ctx)[-1].split(".")[0]]
 
 
 def test_two_workers_remind_once(app, ctx, named, settings):

@@ -149,3 +149,83 @@ def test_schema_accepts_a_full_result_and_names_what_is_wrong():
     assert any("camera/fps" in p for p in found)
     assert any("extra" in p for p in found)
     assert problems([]) and problems({"schema": 2})
+
+
+# Two results recorded from tests/browser/test_techcheck.py's live run (Chromium's fake
+# camera at 30 fps and fake microphone, the network over loopback), as the browser sent
+# them. On a quiet machine the run is "ready"; on a loaded one (load average 9) the fake
+# camera fell to 19 fps and jitter rose to 17 ms, so the verdict was "warnings" and the
+# live test, which expected "ready", failed. The live test now accepts either verdict; the
+# scoring of both is pinned here.
+_RECORDED_BROWSER = {
+    "name": "chrome", "version": "156", "os": "Linux", "mobile": False, "in_app": False,
+    "secure_context": True, "get_user_media": True, "peer_connection": True,
+    "audio_context": True, "set_sink_id": True}
+RECORDED_QUIET = {
+    "schema": 1, "interview_id": 1, "browser": _RECORDED_BROWSER,
+    "camera": {"error": None, "width": 1280, "height": 720, "fps": 30, "frames": 149,
+               "black_share": 0, "frozen_share": 0, "luma": 86.36012448732062,
+               "first_frame_ms": 177.09999999962747},
+    "microphone": {"error": None, "flat": False, "speech_dbfs": -19.939898807712623,
+                   "background_dbfs": -73.81759595462545, "clip_share": 0},
+    "devices": {"cameras": 1, "microphones": 3, "speakers": 3},
+    "stun": {"status": "skipped"},
+    "speakers": {"answered": True, "correct": True, "sink_selectable": True},
+    "network": {"rtt_ms": 14.60499999953434, "jitter_ms": 6.252758620644695,
+                "download_mbps": 288.37360720159603, "upload_mbps": 601.387794596217,
+                "loaded_latency_ms": 24.855000000279393, "failed_requests": 0,
+                "bytes_down": 25100288, "bytes_up": 12517376, "seconds": 1.6672000000001863},
+}
+RECORDED_LOADED = {
+    "schema": 1, "interview_id": 1, "browser": _RECORDED_BROWSER,
+    "camera": {"error": None, "width": 1280, "height": 720, "fps": 19.1, "frames": 95,
+               "black_share": 0, "frozen_share": 0.02127659574468085,
+               "luma": 86.32000567433978, "first_frame_ms": 406.40000000037253},
+    "microphone": {"error": None, "flat": False, "speech_dbfs": -19.940496114607846,
+                   "background_dbfs": -73.76943716222878, "clip_share": 0},
+    "devices": {"cameras": 1, "microphones": 3, "speakers": 3},
+    "stun": {"status": "skipped"},
+    "speakers": {"answered": True, "correct": True, "sink_selectable": True},
+    "network": {"rtt_ms": 18.574999999720603, "jitter_ms": 17.105517241340774,
+                "download_mbps": 428.6052307172979, "upload_mbps": 743.5885207679498,
+                "loaded_latency_ms": 15.685000000558787, "failed_requests": 0,
+                "bytes_down": 25100288, "bytes_up": 12517376, "seconds": 2.0344000000003724},
+}
+
+
+def _findings(payload):
+    report = score(payload, "jitsi")
+    return report.verdict, {c.key: (c.status, c.code) for c in report.checks}
+
+
+def test_recorded_run_on_a_quiet_machine_is_ready():
+    assert problems(RECORDED_QUIET) == []
+    verdict, found = _findings(RECORDED_QUIET)
+    assert verdict == "ready"
+    assert found["camera"] == ("good", "camera_ok")
+    assert found["microphone"] == ("good", "mic_ok")
+    assert found["jitter_ms"] == ("good", "jitter_ms_good")
+    assert found["stun"] == ("skipped", "stun_skipped")
+
+
+def test_recorded_run_on_a_loaded_machine_is_ready_with_a_warning():
+    """Slow frames are a warning, not a missing camera: the candidate is told to look at
+    the camera line, and is still ready; 17 ms of jitter is only "ok"."""
+    assert problems(RECORDED_LOADED) == []
+    verdict, found = _findings(RECORDED_LOADED)
+    assert verdict == "warnings"
+    assert found["camera"] == ("warn", "camera_low_fps")
+    assert found["jitter_ms"] == ("ok", "jitter_ms_ok")
+    assert found["microphone"] == ("good", "mic_ok")
+    assert {key for key, (status, _code) in found.items()
+            if status not in ("good", "ok", "skipped")} == {"camera"}
+
+
+@pytest.mark.parametrize(("fps", "jitter", "verdict"), [
+    (22, 17, "warnings"),  # the figures of the failing `make test` run
+    (24, 17, "ready"), (30, 30, "ready"), (30, 30.1, "warnings")])
+def test_loaded_machine_figures_around_the_edges(fps, jitter, verdict):
+    payload = copy.deepcopy(RECORDED_LOADED)
+    payload["camera"]["fps"] = fps
+    payload["network"]["jitter_ms"] = jitter
+    assert score(payload, "jitsi").verdict == verdict

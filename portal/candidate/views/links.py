@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from flask import (
@@ -12,8 +11,8 @@ from flask import (
     session,
     url_for,
 )
-from sqlalchemy import select
 
+from portal import ratelimit
 from portal.candidate.auth import sign_in, sign_out
 from portal.candidate.forms import NewLinkForm
 from portal.candidate.views import (
@@ -22,12 +21,10 @@ from portal.candidate.views import (
     bp,
 )
 from portal.extensions import db, limiter
-from portal.hiring.models import Candidate
-from portal.hiring.notify import queue_new_link
+from portal.hiring.notify import answer_link_request
 from portal.links.services import LinkProblem, record_use, verify_token
-from portal.messaging.models import OutboxMessage
 from portal.timeutil import utcnow
-from portal.web import safe_next
+from portal.web import current_lang, safe_next
 
 
 @bp.get("/c/<token>")
@@ -46,8 +43,8 @@ def open_link(token: str) -> Any:
     now = utcnow()
     candidate.first_seen_at = candidate.first_seen_at or now
     candidate.last_seen_at = now
-    db.session.commit()
     sign_in(link, candidate)
+    db.session.commit()
     target = safe_next(request.args.get("next"), url_for("candidate.overview"))
     if not target.startswith("/portal"):
         target = url_for("candidate.overview")
@@ -65,7 +62,8 @@ def link_problem() -> Any:
 
 
 @bp.post("/portal/link")
-@limiter.limit("5 per 10 minutes; 20 per day")
+@limiter.limit("5 per 10 minutes; 20 per day", key_func=ratelimit.client)
+@limiter.limit("10 per hour", key_func=ratelimit.typed_email)
 def new_link() -> Any:
     """Send a fresh link to the address on file. The answer is the same whether or not
     the address is known."""
@@ -73,18 +71,9 @@ def new_link() -> Any:
     if not form.validate_on_submit():
         return render_template("candidate/link_problem.html", reason="request", form=form,
                                sent=False), 422
-    email = (form.email.data or "").strip().lower()
-    candidate = db.session.scalar(select(Candidate).where(Candidate.email == email))
-    if candidate is not None and candidate.applications:
-        since = utcnow() - timedelta(hours=1)
-        recent = db.session.scalars(
-            select(OutboxMessage.id).where(OutboxMessage.candidate_id == candidate.id,
-                                           OutboxMessage.kind == "candidate_new_link",
-                                           OutboxMessage.created_at >= since)
-        ).all()
-        if len(recent) < NEW_LINKS_PER_HOUR:
-            queue_new_link(db.session, _settings(), candidate)
-            db.session.commit()
+    answer_link_request(db.session, _settings(), form.email.data or "", current_lang(),
+                        NEW_LINKS_PER_HOUR)
+    db.session.commit()
     return render_template("candidate/link_problem.html", reason="request", form=NewLinkForm(
         formdata=None), sent=True)
 
@@ -98,5 +87,7 @@ def about() -> Any:
 
 @bp.post("/portal/sign-out")
 def sign_out_view() -> Any:
+    """End the session here and on the server, so a copied cookie opens nothing."""
     sign_out()
+    db.session.commit()
     return redirect(url_for("candidate.link_problem", reason="signed-out"), 303)

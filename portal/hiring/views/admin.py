@@ -21,6 +21,7 @@ from portal.accounts.models import Role, User
 from portal.accounts.services import create_user
 from portal.errors import DomainError
 from portal.extensions import db
+from portal.forms import coerce_id
 from portal.hiring.views import _form_error, _settings, bp
 
 
@@ -55,7 +56,7 @@ def audit_log() -> Any:
     from portal.privacy import audit_log as log
     from portal.privacy.words import AUDIT_ACTIONS
 
-    candidate_id = request.args.get("candidate", type=int)
+    candidate_id = request.args.get("candidate", type=coerce_id)
     action = request.args.get("action", "")[:40]
     rows = log.search(db.session, candidate_id, action)
     if request.args.get("format") == "csv":

@@ -23,7 +23,7 @@ from portal.errors import DomainError
 from portal.extensions import db
 from portal.feedback import services as fb
 from portal.feedback.models import KitCompetency
-from portal.forms import choices
+from portal.forms import choices, coerce_id
 from portal.hiring import notify, services
 from portal.hiring.forms import (
     ApplicationForm,
@@ -85,7 +85,7 @@ def new_candidate() -> Any:
     if form.validate_on_submit():
         try:
             candidate = services.create_candidate(db.session, current_user, _candidate_data(form))
-            opening_id = request.form.get("opening_id", type=int)
+            opening_id = request.form.get("opening_id", type=coerce_id)
             if opening_id:
                 opening = services.get_opening(db.session, current_user, opening_id)
                 lifecycle.apply(db.session, current_user, candidate, opening)
@@ -139,22 +139,29 @@ def candidate(candidate_id: int) -> Any:
         (o.id, o.title) for o in _open_openings() if o.id not in taken)
     latest = techcheck.latest_by_candidate(db.session, [person.id]).get(person.id)
 
-    interviews = [i for a in person.applications for i in a.interviews]
+    # An interviewer sees only the processes whose interviews they sit on, and no referees
+    # (their contacts and answers are for the people who decide).
+    applications = list(person.applications)
+    if not current_user.can_manage_hiring:
+        panel = set(db.session.scalars(services.visible_application_ids(current_user)))
+        applications = [a for a in applications if a.id in panel]
+    interviews = [i for a in applications for i in a.interviews]
     feedback = {i.id: fb.readable_scorecards(db.session, current_user, i) for i in interviews}
     panel_names = {u.id: u.name for i in interviews for u in i.interviewers}
     kit_ids = {i.kit_id for i in interviews if i.kit_id}
     competency_names = {c.id: c.name for c in db.session.scalars(
         select(KitCompetency).where(KitCompetency.kit_id.in_(kit_ids)))} if kit_ids else {}
-    app_ids = [a.id for a in person.applications]
+    app_ids = [a.id for a in applications]
     return render_template("staff/candidate.html", candidate=person, links=links,
+                           applications=applications,
                            history=lifecycle.history(db.session, app_ids),
                            staff_names=_staff_names(),
                            add_form=add_form, move_form=MoveForm(),
                            tz=_settings().default_timezone, now=utcnow(), techcheck=latest,
                            techcheck_report=techcheck.report_of(latest) if latest else None,
                            feedback=feedback, panel_names=panel_names,
-                           references=refs.referees_for(
-                               db.session, [a.id for a in person.applications]),
+                           references=refs.referees_for(db.session, app_ids)
+                           if current_user.can_manage_hiring else {},
                            answers_of=refs.answers_of,
                            competency_names=competency_names,
                            pool_profile=pool_services.profile_of(db.session, person.id),

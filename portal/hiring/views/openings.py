@@ -28,7 +28,7 @@ from portal.hiring.forms import (
     StageForm,
 )
 from portal.hiring.models import Application, Interview, Opening, Stage
-from portal.hiring.views import _manager, _settings, bp
+from portal.hiring.views import _form_error, _manager, _settings, bp
 from portal.process import lifecycle
 from portal.timeutil import utcnow
 from portal.web import is_htmx_target
@@ -86,10 +86,15 @@ def edit_stage(stage_id: int) -> Any:
     stage = db.get_or_404(Stage, stage_id)
     form = StageForm(obj=stage)
     if form.validate_on_submit():
-        services.rename_stage(db.session, current_user, stage, form.name.data or "",
-                              form.public_name_en.data or "", form.public_name_sv.data or "")
-        db.session.commit()
-        return redirect(url_for(".pipeline", opening_id=stage.opening_id), 303)
+        try:
+            services.rename_stage(db.session, current_user, stage, form.name.data or "",
+                                  form.public_name_en.data or "",
+                                  form.public_name_sv.data or "")
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            db.session.commit()
+            return redirect(url_for(".pipeline", opening_id=stage.opening_id), 303)
     return render_template("staff/stage_form.html", form=form, stage=stage), (
         422 if form.errors else 200)
 

@@ -1,0 +1,59 @@
+"""Whom a rate limit counts: the keys behind ``@limiter.limit``.
+
+The client's address is the socket's peer, or, behind ``TRUSTED_PROXIES`` proxies, the
+address they report (``ProxyFix`` in ``create_app``); without that every client behind the
+proxy would share one bucket. Where a person is known or names an address, limits count
+that too, so one busy office behind one address does not lock its neighbours out, and many
+addresses cannot hammer one inbox.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from flask import Flask, current_app, request, session
+from flask_limiter.util import get_remote_address
+
+log = logging.getLogger(__name__)
+
+
+def client() -> str:
+    """The client's address (the default key)."""
+    return "ip:" + get_remote_address()
+
+
+def candidate_or_client() -> str:
+    """A signed-in candidate (the session is signed, so the id cannot be made up);
+    anyone else by address. For the tech check, which a candidate runs repeatedly."""
+    from portal.candidate.auth import CANDIDATE_KEY
+
+    data = session.get(CANDIDATE_KEY)
+    if isinstance(data, dict) and isinstance(data.get("c"), int):
+        return f"candidate:{data['c']}"
+    return client()
+
+
+def typed_email() -> str:
+    """The email address typed into a form, normalised and hashed (the store never holds
+    an address); an empty field counts as one shared key."""
+    email = (request.form.get("email") or "").strip().lower()
+    digest = hashlib.sha256(
+        current_app.config["SECRET_KEY"].encode() + b"\0" + email.encode()).hexdigest()
+    return "email:" + digest[:32]
+
+
+class _IntoPortalLog(logging.Handler):
+    """Flask-Limiter writes to its own logger and silences it with a NullHandler, so its
+    warning that the shared store is down (and limits are now counted per process, in
+    memory) reached no log. Pass its warnings on through ``portal.ratelimit``."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        log.handle(record)
+
+
+def init_app(app: Flask) -> None:
+    """Let the limiter's warnings reach our log (once per process)."""
+    limiter_log = logging.getLogger("flask-limiter")
+    if not any(isinstance(h, _IntoPortalLog) for h in limiter_log.handlers):
+        limiter_log.addHandler(_IntoPortalLog(logging.WARNING))
