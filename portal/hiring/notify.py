@@ -141,20 +141,6 @@ def send_invitation(db: Session, settings: Settings, interview: Interview) -> st
     return kind
 
 
-def send_update(
-    db: Session, settings: Settings, interview: Interview, removed: list[User]
-) -> None:
-    """After a change to an interview already sent: update everyone still invited and
-    cancel for those taken off it."""
-    if not interview.invited_at:
-        return
-    queue_candidate_email(db, settings, interview, "update")
-    for user in interview.interviewers:
-        queue_interviewer_email(db, settings, interview, user, "update")
-    for user in removed:
-        queue_interviewer_email(db, settings, interview, user, "cancellation", removed=True)
-
-
 def send_changes(
     db: Session, settings: Settings, interview: Interview, *, candidate: bool,
     added: list[User], removed: list[User],
