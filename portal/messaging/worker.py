@@ -269,7 +269,7 @@ class Claim:
     messages: list[OutboxMessage]
 
 
-def _claim(db: Session, settings: Settings | None = None) -> Claim | None:
+def _claim(db: Session, settings: Settings) -> Claim | None:
     """Claim up to ``BATCH`` due messages in one statement and load them in one query."""
     now = utcnow()
     due = _due(now)
@@ -289,13 +289,12 @@ def _claim(db: Session, settings: Settings | None = None) -> Claim | None:
     messages = list(db.scalars(
         select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
         .execution_options(populate_existing=True)))
-    for message in messages:
-        if not message.message_id:  # queued before Message-IDs were kept: fix one now
-            message.message_id = new_message_id(
-                settings.mail_from if settings else "localhost")
-            db.execute(update(OutboxMessage).where(OutboxMessage.id == message.id)
-                       .values(message_id=message.message_id)
-                       .execution_options(synchronize_session=False))
+    missing = [m for m in messages if not m.message_id]
+    for message in missing:  # queued before Message-IDs were kept: give each one for good
+        message.message_id = new_message_id(settings.mail_from)
+    if missing:
+        db.flush()
+    for message in messages:  # read-only from here on; rows change only by statements
         db.expunge(message)
     db.commit()
     return Claim(stamp=now, messages=messages)

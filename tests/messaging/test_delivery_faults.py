@@ -1,8 +1,9 @@
 """The worker against an SMTP server that misbehaves, on loopback (aiosmtpd): temporary
 answers (4xx) are retried with backoff and permanent ones (5xx) fail at once, at RCPT and
-at DATA; a dropped connection is retried and the pass goes on over a new one; a message that
-cannot be built fails alone; a name or subject with a line break cannot break or add a
-header; every attempt carries the same Message-ID; a slow relay keeps its lease."""
+at DATA; a dropped connection or a server that hangs is retried and the pass goes on over a
+new connection; a message that cannot be built fails alone; a name or subject with a line
+break cannot break or add a header; every attempt carries the same Message-ID; a slow relay
+keeps its lease."""
 
 from __future__ import annotations
 
@@ -91,15 +92,21 @@ def test_temporary_answers_retry_and_permanent_ones_fail_per_message(app, ctx, s
 
 
 def test_every_attempt_carries_the_same_message_id(app, ctx, scripted_smtp):
-    _queue(ctx, "busy@example.com", "vanished@example.com")
+    _queue(ctx, "busy@example.com", "vanished@example.com", "old@example.com")
     scripted_smtp.data["busy@example.com"] = ["451 4.3.0 Try again later"] * 2
     scripted_smtp.data["vanished@example.com"] = ["drop"]
+    scripted_smtp.data["old@example.com"] = ["421 4.3.2 Shutting down"]
+    # Queued before the outbox kept Message-IDs: the first attempt gives it one for good.
+    ctx.execute(update(OutboxMessage).where(OutboxMessage.to_email == "old@example.com")
+                .values(message_id=None))
+    ctx.commit()
     for _ in range(3):
         run_once(app)
         _make_due(ctx)
     rows = _rows(ctx)
     assert {r.status for r in rows.values()} == {"sent"}
-    for address, tries in (("busy@example.com", 3), ("vanished@example.com", 2)):
+    for address, tries in (("busy@example.com", 3), ("vanished@example.com", 2),
+                           ("old@example.com", 2)):
         seen = [m["Message-ID"] for m in scripted_smtp.attempts
                 if m["To"].addresses[0].addr_spec == address]
         assert len(seen) == tries
@@ -107,7 +114,7 @@ def test_every_attempt_carries_the_same_message_id(app, ctx, scripted_smtp):
         # dropped can drop the second.
         assert len(set(seen)) == 1
         assert seen[0] == rows[address].message_id
-    assert rows["busy@example.com"].message_id != rows["vanished@example.com"].message_id
+    assert len({r.message_id for r in rows.values()}) == 3
 
 
 def test_a_line_break_in_a_stored_name_or_subject_cannot_stall_or_forge_mail(app, ctx, settings,
