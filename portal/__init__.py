@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from portal.settings import INSTANCE, ROOT, load_settings
+from portal.settings import INSTANCE, PACKAGE, load_settings
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -14,8 +14,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     settings = load_settings()
     app = Flask(
         __name__,
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        template_folder=str(PACKAGE / "templates"),
+        static_folder=str(PACKAGE / "static"),
         instance_path=str(INSTANCE),
     )
     app.config.update(
@@ -36,7 +36,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         WTF_CSRF_SSL_STRICT=False,
         BABEL_DEFAULT_LOCALE="sv",
         BABEL_DEFAULT_TIMEZONE="UTC",
-        BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "portal" / "translations"),
+        BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE / "translations"),
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         # A shared store (Redis) that stops answering must not turn sign-in into a 500:
         # each process then counts in its own memory, logs it, and returns to the store
@@ -76,7 +76,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     app.before_request(web.upload_limit)  # before CSRF reads the form
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=str(PACKAGE / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=web.select_locale)

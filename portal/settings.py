@@ -12,7 +12,8 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent  # templates, static files, migrations, catalogs
+ROOT = PACKAGE.parent
 INSTANCE = ROOT / "instance"
 RELAXED_ENVS = ("demo", "development", "test")
 

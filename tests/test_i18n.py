@@ -9,16 +9,16 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "portal" / "translations" / "sv" / "LC_MESSAGES" / "messages.po"
-METHODS = [("portal/**.py", "python"), ("templates/**.html", "jinja2"),
-           ("templates/**.txt", "jinja2")]
+METHODS = [("portal/**.py", "python"), ("portal/templates/**.html", "jinja2"),
+           ("portal/templates/**.txt", "jinja2")]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
 
 
 def _source_messages() -> set[str]:
     found: set[str] = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-        str(ROOT), METHODS, keywords=KEYWORDS, options_map={"templates/**.html": {},
-                                                            "templates/**.txt": {}},
+        str(ROOT), METHODS, keywords=KEYWORDS, options_map={"portal/templates/**.html": {},
+                                                            "portal/templates/**.txt": {}},
     ):
         found.add(message[0] if isinstance(message, tuple) else message)
     return {m for m in found if m}

@@ -25,7 +25,7 @@ from portal.platforms.registry import (
     platform_choices,
 )
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "portal" / "templates"
 
 TEAMS_LONG = (
     "https://teams.microsoft.com/l/meetup-join/"
