@@ -46,7 +46,8 @@ def free_port() -> int:
 def app_env(database_url: str) -> dict[str, str]:
     return {**os.environ, "PORTAL_ENV": "production", "SECRET_KEY": SECRET,
             "DATABASE_URL": database_url, "MAIL_BACKEND": "database",
-            "PORTAL_BASE_URL": "http://127.0.0.1"}
+            "PORTAL_BASE_URL": "https://jobs.example.com",
+            "MAIL_FROM": "Rekrytering <no-reply@jobs.example.com>"}
 
 
 def seed(database_url: str, others: int) -> tuple[str, int]:

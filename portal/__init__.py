@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-from portal.settings import INSTANCE, PACKAGE, load_settings
+from portal.settings import PACKAGE, load_settings
+
+__version__ = "0.1.0"  # the package's version (pyproject.toml reads it from here)
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -16,7 +19,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         __name__,
         template_folder=str(PACKAGE / "templates"),
         static_folder=str(PACKAGE / "static"),
-        instance_path=str(INSTANCE),
+        instance_path=settings.instance_dir,
     )
     app.config.update(
         PORTAL=settings,
@@ -54,6 +57,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     if overrides:
         app.config.update(overrides)
+    if app.config["SQLALCHEMY_DATABASE_URI"] == settings.default_database_url:
+        # The default SQLite file lives in the instance folder; SQLite makes no folders.
+        Path(settings.instance_dir).mkdir(parents=True, exist_ok=True)
     if "SQLALCHEMY_ENGINE_OPTIONS" not in (overrides or {}):  # for the URL finally used
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = settings.engine_options(
             app.config["SQLALCHEMY_DATABASE_URI"])
@@ -81,9 +87,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=web.select_locale)
     limiter.init_app(app)
-    from portal import ratelimit
-
-    ratelimit.init_app(app)
+    # Flask-Limiter's warnings (e.g. its store is down) reach the log through the root
+    # handler that portal.logs installs.
     htmx.init_app(app)
     compress.init_app(app)
 
@@ -116,6 +121,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(candidate_bp)
     app.register_blueprint(techcheck_bp)
 
+    from portal import logs, metrics, readiness
+
+    logs.init_app(app)  # after the blueprints: it learns which routes carry a token
+    metrics.init_app(app)
+    readiness.init_app(app)
     from portal import cli
 
     cli.init_app(app)

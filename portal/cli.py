@@ -12,6 +12,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
+from portal import backup
 from portal.extensions import db
 
 
@@ -28,6 +29,8 @@ def _print_demo(data: dict, base: str) -> None:
 
 
 def init_app(app: Flask) -> None:
+    backup.init_app(app)  # backup FILE, restore FILE
+
     @app.cli.command("seed-demo")
     @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
     def seed_demo(as_json: bool) -> None:

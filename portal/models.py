@@ -18,7 +18,7 @@ from portal.feedback.models import (
 )
 from portal.hiring.models import Application, Candidate, Interview, Opening, Stage
 from portal.links.models import CandidateSession, MagicLink
-from portal.messaging.models import OutboxMessage
+from portal.messaging.models import OutboxMessage, WorkerHeartbeat
 from portal.pool.models import PoolInvite, RetentionHold, SavedSearch, TalentProfile
 from portal.privacy.models import AuditEvent, TalentConsent
 from portal.process.models import StageChange
@@ -34,5 +34,5 @@ __all__ = [
     "InterviewKit", "KitCompetency", "Scorecard", "ScorecardAmendment", "ScorecardRating",
     "Application", "Candidate", "CandidateSession", "Interview", "MagicLink", "Opening",
     "OutboxMessage",
-    "StaffSession", "Stage", "TechCheckResult", "User",
+    "StaffSession", "Stage", "TechCheckResult", "User", "WorkerHeartbeat",
 ]

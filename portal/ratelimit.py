@@ -10,12 +10,9 @@ addresses cannot hammer one inbox.
 from __future__ import annotations
 
 import hashlib
-import logging
 
-from flask import Flask, current_app, request, session
+from flask import current_app, request, session
 from flask_limiter.util import get_remote_address
-
-log = logging.getLogger(__name__)
 
 
 def client() -> str:
@@ -41,19 +38,3 @@ def typed_email() -> str:
     digest = hashlib.sha256(
         current_app.config["SECRET_KEY"].encode() + b"\0" + email.encode()).hexdigest()
     return "email:" + digest[:32]
-
-
-class _IntoPortalLog(logging.Handler):
-    """Flask-Limiter writes to its own logger and silences it with a NullHandler, so its
-    warning that the shared store is down (and limits are now counted per process, in
-    memory) reached no log. Pass its warnings on through ``portal.ratelimit``."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        log.handle(record)
-
-
-def init_app(app: Flask) -> None:
-    """Let the limiter's warnings reach our log (once per process)."""
-    limiter_log = logging.getLogger("flask-limiter")
-    if not any(isinstance(h, _IntoPortalLog) for h in limiter_log.handlers):
-        limiter_log.addHandler(_IntoPortalLog(logging.WARNING))

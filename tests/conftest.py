@@ -369,3 +369,33 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any],
                  "--use-fake-device-for-media-stream=fps=30",
                  f"--use-file-for-fake-audio-capture={voice}"],
     }
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory) -> Iterator[str]:
+    """A real Redis of the tests' own on a free loopback port; yields its URL."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        _unavailable("redis-server")
+    import subprocess
+    import time
+
+    port = free_port()
+    folder = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("redis-server did not start") from None
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

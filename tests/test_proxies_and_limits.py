@@ -107,12 +107,14 @@ def test_forms_work_over_https_behind_the_proxy(proxied: Any, how: str) -> None:
     (TRUSTED_PROXIES) or to gunicorn (FORWARDED_ALLOW_IPS, 127.0.0.1 by default). Our pages
     send no Referer (no-referrer), and Flask-WTF's strict referrer check over HTTPS refused
     every form with a 400."""
+    production = {"PORTAL_ENV": "production", "PORTAL_BASE_URL": "https://jobs.example.com",
+                  "MAIL_FROM": "Rekrytering <no-reply@jobs.example.com>"}
     if how == "proxyfix":
-        app = proxied(1, PORTAL_ENV="production")
+        app = proxied(1, **production)
         client = client_behind_proxy(app, "198.51.100.7", HTTP_X_FORWARDED_PROTO="https")
         base = "http://jobs.example.com"
     else:
-        app = proxied(0, PORTAL_ENV="production")
+        app = proxied(0, **production)
         client = app.test_client()
         base = "https://jobs.example.com"  # gunicorn already set the scheme
     page = client.get("/staff/login", base_url=base)

@@ -54,3 +54,19 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WorkerHeartbeat(db.Model):
+    """A delivery worker's last finished pass, written by the worker (one row per process,
+    ``host:pid``), so ``/metrics`` on any web host sees every worker on any host. Workers
+    prune the rows of workers that have been quiet for ``HEARTBEAT_KEEP``."""
+
+    __tablename__ = "worker_heartbeat"
+
+    worker_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_pass_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Since the worker started: messages handed to the SMTP server, and messages given up
+    # on (a permanent refusal, or too many attempts).
+    messages_sent: Mapped[int] = mapped_column(default=0)
+    messages_failed: Mapped[int] = mapped_column(default=0)

@@ -13,6 +13,9 @@ connection, a timeout) retries it with exponential backoff up to ``MAX_ATTEMPTS`
 permanent one (5xx) fails it at once. A message that cannot even be built fails alone: the
 pass goes on with the rest. Staff see failed messages and can put them back in line. Every
 attempt carries the same Message-ID, so a receiver can drop a copy it already has.
+
+Each finished pass is recorded in the database as the worker's heartbeat (``host:pid``), which
+``/metrics`` on any web host reports (``portal.metrics``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import logging
 import os
 import signal
 import smtplib
+import socket
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -37,10 +41,12 @@ from email.utils import format_datetime, getaddresses, parseaddr
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from portal.messaging.models import MessageStatus, OutboxMessage
+from portal import logs
+from portal.locks import is_postgresql
+from portal.messaging.models import MessageStatus, OutboxMessage, WorkerHeartbeat
 from portal.messaging.services import EXTRA_HEADERS, new_message_id
 from portal.settings import Settings
 from portal.text import one_line
@@ -57,6 +63,12 @@ RENEW_AFTER = LEASE / 5
 # Outcomes are written together, once per batch or after this many seconds, whichever is
 # first: a commit per message would double the time a message takes.
 RECORD_AFTER = 0.25
+
+
+# A worker's heartbeat row is pruned once the worker has been quiet this long: long after
+# an alert on a stale heartbeat has fired, and soon enough that restarted workers (a new
+# pid each time) do not pile up on /metrics.
+HEARTBEAT_KEEP = timedelta(days=1)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -459,6 +471,32 @@ def deliver_due(db: Session, settings: Settings, report: RunReport,
     return handled
 
 
+def worker_id() -> str:
+    """This worker process, as its heartbeat names it: ``host:pid``."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def record_heartbeat(db: Session, report: RunReport) -> None:
+    """Note that this worker finished a pass now, and add what the pass sent and gave up
+    on; prune the rows of workers quiet for ``HEARTBEAT_KEEP``. One upsert: the row is
+    this process's alone."""
+    now = utcnow()
+    if is_postgresql(db):
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    table = WorkerHeartbeat.__table__
+    upsert = insert(table).values(
+        worker_id=worker_id(), started_at=now, last_pass_at=now,
+        messages_sent=report.sent, messages_failed=report.failed)
+    db.execute(upsert.on_conflict_do_update(index_elements=["worker_id"], set_={
+        "last_pass_at": now,
+        "messages_sent": table.c.messages_sent + report.sent,
+        "messages_failed": table.c.messages_failed + report.failed}))
+    db.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.last_pass_at < now - HEARTBEAT_KEEP)
+               .execution_options(synchronize_session=False))
+
+
 def run_once(app: Flask, stop: threading.Event | None = None) -> RunReport:
     """One pass: queue due reminders, then deliver everything that is due (until ``stop``
     is set)."""
@@ -468,7 +506,7 @@ def run_once(app: Flask, stop: threading.Event | None = None) -> RunReport:
 
     report = RunReport()
     settings: Settings = app.config["PORTAL"]
-    with app.app_context():
+    with logs.task("worker"), app.app_context():
         # Every duty claims its rows (SKIP LOCKED and a flag, or a conditional update) and
         # commits on its own, so its claims are held only while it runs: a second worker
         # skips or waits briefly, and never sends the same thing again.
@@ -493,6 +531,9 @@ def run_once(app: Flask, stop: threading.Event | None = None) -> RunReport:
         run_daily(db.session, settings)
         db.session.commit()
         deliver_due(db.session, settings, report, stop)
+        # The heartbeat: /metrics shows when each worker last finished a pass.
+        record_heartbeat(db.session, report)
+        db.session.commit()
         db.session.remove()
     return report
 

@@ -140,6 +140,21 @@ def unindex(db: Session, profile_id: int) -> None:
         db.execute(_SQLITE_DELETE, {"id": profile_id})
 
 
+def rebuild(db: Session, batch: int = 500) -> int:
+    """Index every profile again from its rows, a batch at a time (after a restore: the
+    index belongs to one engine and is not in a backup). Returns how many were indexed."""
+    from sqlalchemy.orm import joinedload
+
+    last, done = 0, 0
+    while profiles := db.scalars(
+            sa.select(TalentProfile).options(joinedload(TalentProfile.candidate))
+            .where(TalentProfile.id > last).order_by(TalentProfile.id).limit(batch)).all():
+        index_rows(db, [{"id": p.id, "lang": p.candidate.language, **_fields(p)}
+                        for p in profiles])
+        last, done = profiles[-1].id, done + len(profiles)
+    return done
+
+
 def _like(column: Any, value: str) -> Any:
     escaped = value.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return sa.func.lower(column).like(f"%{escaped}%", escape="\\")

@@ -306,8 +306,31 @@ def test_without_reply_to_no_header_and_no_promise_of_reading_replies(
     assert smtp_server.messages[0]["Reply-To"] is None
 
 
+PRODUCTION = {"PORTAL_ENV": "production", "SECRET_KEY": "s" * 40,
+              "PORTAL_BASE_URL": "https://jobs.example.com",
+              "MAIL_FROM": "Rekrytering <no-reply@jobs.example.com>"}
+
+
+def test_a_production_reply_to_read_at_start_reaches_the_smtp_server(
+        app, ctx, smtp_server):
+    """MAIL_REPLY_TO as a host sets it, through load_settings, to the header on the wire."""
+    sink = app.config["PORTAL"]  # pointed at the loopback SMTP server
+    env = {**PRODUCTION, "MAIL_REPLY_TO": "Rekrytering <jobb@example.com>",
+           "SMTP_HOST": sink.smtp_host, "SMTP_PORT": str(sink.smtp_port)}
+    app.config["PORTAL"] = replace(load_settings(env), upload_dir=sink.upload_dir)
+    candidate = CandidateFactory(language="sv")
+    notify.queue_new_link(ctx, app.config["PORTAL"], candidate)
+    ctx.commit()
+    assert run_once(app).sent == 1
+    [received] = smtp_server.messages
+    assert received["Reply-To"] == "Rekrytering <jobb@example.com>"
+    assert received["From"] == "Rekrytering <no-reply@jobs.example.com>"
+    assert received["Message-ID"].endswith("@jobs.example.com>")
+    assert "https://jobs.example.com/c/" in received.get_body(("plain",)).get_content()
+
+
 def test_mail_reply_to_is_read_and_checked():
-    env = {"SECRET_KEY": "s" * 40}
+    env = PRODUCTION
     assert load_settings(env).mail_reply_to == ""
     assert load_settings({**env, "MAIL_REPLY_TO": "Jobb <jobb@example.com>"}).mail_reply_to == (
         "Jobb <jobb@example.com>")
