@@ -26,6 +26,8 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
+from _common import add_others
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL",
@@ -54,13 +56,11 @@ def seed(database_url: str, others: int) -> tuple[str, int]:
     """Migrate, add the measured candidate and ``others`` more; return (token, interview id)."""
     os.environ.update(app_env(database_url))
     from flask_migrate import upgrade
-    from sqlalchemy import insert
 
     from portal import create_app
     from portal.accounts.services import create_user
     from portal.extensions import db
     from portal.hiring import services
-    from portal.hiring.models import Application, Candidate, Interview
     from portal.links.services import issue_link
     from portal.process import lifecycle
     from portal.timeutil import utcnow
@@ -89,27 +89,7 @@ def seed(database_url: str, others: int) -> tuple[str, int]:
         db.session.commit()
         interview_id = interview.id
         stage_id = opening.stages[2].id
-        now = utcnow()
-        chunk = 5000
-        for start in range(0, others, chunk):
-            n = min(chunk, others - start)
-            rows = db.session.execute(insert(Candidate).returning(Candidate.id), [
-                {"name": f"Other {start + i}", "email": f"other{start + i}@example.com",
-                 "phone": "", "language": "en", "timezone": "Europe/Stockholm",
-                 "timezone_source": "recruiter", "created_at": now} for i in range(n)]).scalars()
-            ids = list(rows)
-            app_ids = list(db.session.execute(insert(Application).returning(Application.id), [
-                {"candidate_id": cid, "opening_id": opening.id, "stage_id": stage_id,
-                 "created_at": now, "updated_at": now} for cid in ids]).scalars())
-            db.session.execute(insert(Interview), [
-                {"application_id": aid, "round_name": "First interview",
-                 "starts_at": now + timedelta(minutes=aid % 20000), "duration_minutes": 45,
-                 "platform": "zoom", "meeting_url": "https://zoom.us/j/98765432101",
-                 "what_to_expect": "", "preparation": "", "status": "scheduled",
-                 "uid": f"{uuid.uuid4().hex}@bench", "sequence": 0, "response": "none",
-                 "response_message": "", "created_at": now, "updated_at": now}
-                for aid in app_ids])
-            db.session.commit()
+        add_others(db.session, opening.id, stage_id, others)
         db.engine.dispose()
     return token, interview_id
 

@@ -21,11 +21,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import multiprocessing
 import os
 import secrets
 import smtplib
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,6 +34,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
+
+from _common import Sink
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -52,66 +52,6 @@ HTML = "<p>" + TEXT.replace("\n", "<br>\n") * 2 + "</p>"
 ICS = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//bench//EN\r\nMETHOD:REQUEST\r\n"
        "BEGIN:VEVENT\r\nUID:bench@example.com\r\nSEQUENCE:0\r\nDTSTART:20300101T090000Z\r\n"
        "DTEND:20300101T094500Z\r\nSUMMARY:Intervju\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-# ---------------------------------------------------------------- the sink
-
-
-def _sink(port: int, count: multiprocessing.Value, ids: multiprocessing.Value,  # type: ignore[valid-type]
-          ready: multiprocessing.Event, stop: multiprocessing.Event) -> None:  # type: ignore[valid-type]
-    """An SMTP server that counts what it accepts, and how many distinct Message-IDs."""
-    from aiosmtpd.controller import Controller
-
-    seen: set[bytes] = set()
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802, ANN001, ANN201
-            head = envelope.content[:4096]
-            start = head.find(b"Message-ID:")
-            seen.add(head[start:head.find(b"\n", start)] if start >= 0 else os.urandom(8))
-            with count.get_lock():
-                count.value += 1
-                ids.value = len(seen)
-            return "250 OK"
-
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port,
-                            server_hostname="sink.localhost")
-    controller.start()
-    ready.set()
-    stop.wait()
-    controller.stop()
-
-
-class Sink:
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.count = multiprocessing.Value("i", 0)
-        self.ids = multiprocessing.Value("i", 0)
-        self.ready = multiprocessing.Event()
-        self.stop = multiprocessing.Event()
-        self.process = multiprocessing.Process(
-            target=_sink, args=(self.port, self.count, self.ids, self.ready, self.stop),
-            daemon=True)
-
-    def __enter__(self) -> Sink:
-        self.process.start()
-        if not self.ready.wait(20):
-            raise RuntimeError("the SMTP sink did not start")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.process.join(10)
-
-    def reset(self) -> None:
-        with self.count.get_lock():
-            self.count.value = 0
 
 
 # ---------------------------------------------------------------- the limit

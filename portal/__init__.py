@@ -94,6 +94,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     import portal.models  # noqa: F401  (registers every table with the metadata)
     from portal.accounts.views import bp as accounts_bp
+    from portal.booking.views import portal_bp as booking_portal_bp
+    from portal.booking.views import staff_bp as booking_bp
     from portal.candidate.views import bp as candidate_bp
     from portal.decisions.views import bp as decisions_bp
     from portal.feedback.views import bp as feedback_bp
@@ -103,6 +105,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from portal.privacy.views import bp as pool_bp
     from portal.references.views import bp as referee_bp
     from portal.references.views import staff_bp as references_bp
+    from portal.scheduling.views import bp as scheduling_bp
     from portal.techcheck.views import bp as techcheck_bp
 
     web.init_app(app)
@@ -120,6 +123,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(references_bp)
     app.register_blueprint(candidate_bp)
     app.register_blueprint(techcheck_bp)
+    app.register_blueprint(booking_bp)
+    app.register_blueprint(booking_portal_bp)
+    app.register_blueprint(scheduling_bp)
 
     from portal import logs, metrics, readiness
 

@@ -1,6 +1,7 @@
 """Imports every model module so the metadata knows every table (Alembic, create_all)."""
 
 from portal.accounts.models import StaffSession, User
+from portal.booking.models import Adjustment, BookingOffer, BookingRequest, InterviewerHold
 from portal.decisions.models import (
     Decision,
     ExperienceAnswer,
@@ -23,9 +24,19 @@ from portal.pool.models import PoolInvite, RetentionHold, SavedSearch, TalentPro
 from portal.privacy.models import AuditEvent, TalentConsent
 from portal.process.models import StageChange
 from portal.references.models import Referee, ReferencePrompt, ReferenceRequest
+from portal.scheduling.models import (
+    BusyBlock,
+    CalendarConnection,
+    CalendarEventCopy,
+    CalendarSyncJob,
+    DayOff,
+    InterviewerSchedule,
+    WorkingHours,
+)
 from portal.techcheck.models import TechCheckResult
 
 __all__ = [
+    "Adjustment", "BookingOffer", "BookingRequest", "InterviewerHold",
     "AuditEvent", "TalentConsent", "StageChange",
     "PoolInvite", "RetentionHold", "SavedSearch", "TalentProfile",
     "ReferencePrompt", "ReferenceRequest", "Referee",
@@ -35,4 +46,6 @@ __all__ = [
     "Application", "Candidate", "CandidateSession", "Interview", "MagicLink", "Opening",
     "OutboxMessage",
     "StaffSession", "Stage", "TechCheckResult", "User", "WorkerHeartbeat",
+    "BusyBlock", "CalendarConnection", "CalendarEventCopy", "CalendarSyncJob", "DayOff",
+    "InterviewerSchedule", "WorkingHours",
 ]

@@ -73,6 +73,17 @@ def _int(env: dict[str, str], name: str, default: int,
         return default
 
 
+def _is_fernet_key(value: str) -> bool:
+    """A Fernet key: 32 bytes in url-safe base64."""
+    import base64
+    import binascii
+
+    try:
+        return len(base64.urlsafe_b64decode(value.encode("ascii"))) == 32
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        return False
+
+
 BASE_URL_EXAMPLE = "e.g. PORTAL_BASE_URL=https://jobs.example.com"
 # Domains that are no public mail domain: mail from or to them never arrives elsewhere.
 _LOCAL_MAIL_DOMAINS = ("localhost", "localdomain", "local", "internal", "lan", "invalid")
@@ -179,6 +190,12 @@ class Settings:
     # Bearer token that opens /metrics; empty: /metrics answers loopback scrapes only.
     metrics_token: str = field(default="", repr=False)
     log_format: str = "text"  # "text" for people, "json" for log shippers
+    # Fernet keys for calendar credentials at rest: the first encrypts, all decrypt (a
+    # rotation). Empty: relaxed environments derive one from SECRET_KEY; production then
+    # refuses to connect a calendar.
+    calendar_keys: tuple[str, ...] = field(default=(), repr=False)
+    # Calendar addresses on loopback or private networks (SSRF guard); off in production.
+    calendar_allow_private: bool = False
     talent_pool_months: int = 12
     retention_months: int = 24
     upload_dir: str = field(default_factory=lambda: str(default_instance_dir() / "uploads"))
@@ -316,6 +333,14 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         problems.append("METRICS_TOKEN must be at least 16 characters (it is the key to "
                         "/metrics); e.g. the output of "
                         "python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+    calendar_keys = tuple(k.strip() for k in env.get("CALENDAR_KEY", "").split(",")
+                          if k.strip())
+    if not all(_is_fernet_key(k) for k in calendar_keys):
+        problems.append(
+            "CALENDAR_KEY must be one or more Fernet keys, comma-separated (the first "
+            "encrypts; older ones after it still decrypt): 32 bytes in url-safe base64, e.g. "
+            "the output of python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'")
     log_format = env.get("LOG_FORMAT", "").strip().lower() or "text"
     if log_format not in ("text", "json"):
         problems.append(f"LOG_FORMAT must be 'text' or 'json', not {log_format!r}; "
@@ -355,6 +380,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         stun_url=env.get("STUN_URL", "").strip(),
         metrics_token=metrics_token,
         log_format=log_format,
+        calendar_keys=calendar_keys,
+        calendar_allow_private=_bool(env.get("CALENDAR_ALLOW_PRIVATE"),
+                                     default=not production),
         talent_pool_months=numbers["TALENT_POOL_MONTHS"],
         retention_months=numbers["RETENTION_MONTHS"],
         upload_dir=env.get("UPLOAD_DIR", "") or str(instance / "uploads"),

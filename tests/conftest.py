@@ -399,3 +399,90 @@ def redis_server(tmp_path_factory) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+# ---------------------------------------------------------------- CalDAV (Radicale)
+
+
+class RadicaleServer:
+    """A real CalDAV server (Radicale, ``python -m radicale``) on a free loopback port,
+    with plain htpasswd users in its own folder; stopped by its pid. ``users`` maps user
+    names to passwords."""
+
+    USERS = {"maria": "maria-pw", "olle": "olle-pw", "nina": "nina-pw", "sam": "sam-pw"}
+
+    def __init__(self, folder: Any, users: dict[str, str] | None = None) -> None:
+        from pathlib import Path
+
+        self.folder = Path(folder)
+        self.users = dict(users or self.USERS)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.process: Any = None
+
+    def start(self) -> RadicaleServer:
+        import subprocess
+        import sys
+        import time
+
+        try:
+            import radicale  # noqa: F401
+        except ImportError:
+            _unavailable("radicale (pip install -e '.[dev]')")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / "users").write_text(
+            "".join(f"{name}:{password}\n" for name, password in self.users.items()))
+        config = self.folder / "config"
+        config.write_text(
+            f"[server]\nhosts = 127.0.0.1:{self.port}\n"
+            f"[auth]\ntype = htpasswd\nhtpasswd_filename = {self.folder / 'users'}\n"
+            # No delay after a refused login: the client's first request goes without
+            # credentials on purpose, and a second's wait each time adds up.
+            "htpasswd_encryption = plain\ndelay = 0\n"
+            f"[storage]\nfilesystem_folder = {self.folder / 'collections'}\n"
+            "[logging]\nlevel = warning\n")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "radicale", "--config", str(config)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return self
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.stop()
+                    _unavailable("Radicale (python -m radicale) did not start")
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except Exception:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.process = None
+
+    def client(self, user: str, password: str | None = None) -> Any:
+        from caldav import DAVClient
+
+        return DAVClient(url=self.url, username=user,
+                         password=self.users[user] if password is None else password,
+                         timeout=10, enable_rfc6764=False, require_tls=False)
+
+    def new_calendar(self, user: str, name: str | None = None) -> Any:
+        """A fresh calendar of ``user`` (a unique name unless given)."""
+        return self.client(user).principal().make_calendar(
+            name=name or f"cal-{uuid.uuid4().hex[:8]}")
+
+
+@pytest.fixture(scope="session")
+def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RadicaleServer]:
+    """One Radicale for the run (fails when CI is set and it cannot start)."""
+    server = RadicaleServer(tmp_path_factory.mktemp("radicale")).start()
+    try:
+        yield server
+    finally:
+        server.stop()

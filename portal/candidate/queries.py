@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from portal.booking.models import BookingOffer
 from portal.hiring.models import Application, Candidate, Interview, Opening
 
 
@@ -21,6 +22,8 @@ def overview(db: Session, candidate: Candidate) -> list[Application]:
             joinedload(Application.opening).selectinload(Opening.stages),
             joinedload(Application.stage), joinedload(Application.last_open_stage),
             selectinload(Application.interviews).selectinload(Interview.interviewers),
+            # Times offered to book (self-scheduling), in the same query.
+            joinedload(Application.booking_offers).joinedload(BookingOffer.request),
         )
         .order_by(Application.closed_at.is_not(None), Application.created_at.desc())
     ).unique())
@@ -37,6 +40,9 @@ def _interview_query() -> Any:
         .options(
             joinedload(Interview.application).joinedload(Application.opening),
             joinedload(Interview.interviewers),
+            # Self-scheduling: how it was booked, and the adjustments asked for.
+            joinedload(Interview.booking_offer).joinedload(BookingOffer.request),
+            joinedload(Interview.application).joinedload(Application.adjustment),
         )
     )
 

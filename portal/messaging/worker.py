@@ -286,11 +286,17 @@ def _claim(db: Session, settings: Settings) -> Claim | None:
     now = utcnow()
     due = _due(now)
     pick = select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(BATCH)
+    chosen = OutboxMessage.id.in_(pick.scalar_subquery())
     if db.get_bind().dialect.name == "postgresql":
-        pick = pick.with_for_update(skip_locked=True)
+        # Picked once, in a materialized CTE: as a plain IN (subquery) PostgreSQL may run
+        # the subquery again for every row it updates (a nested loop), each run skipping
+        # the rows just claimed, so one claim took the whole queue.
+        picked = pick.with_for_update(skip_locked=True).cte("picked").prefix_with(
+            "MATERIALIZED")
+        chosen = OutboxMessage.id.in_(select(picked.c.id))
     ids = list(db.scalars(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(pick.scalar_subquery()), due)
+        .where(chosen, due)
         .values(status=MessageStatus.SENDING.value, claimed_at=now)
         .returning(OutboxMessage.id)
         .execution_options(synchronize_session=False)
@@ -526,11 +532,18 @@ def run_once(app: Flask, stop: threading.Event | None = None) -> RunReport:
 
         report.reminders += remind_expiring(db.session, settings)
         db.session.commit()
+        from portal.booking.services import queue_booking_reminders
+
+        report.reminders += queue_booking_reminders(db.session, settings)
+        db.session.commit()
         from portal.pool.retention import run_daily
 
         run_daily(db.session, settings)
         db.session.commit()
         deliver_due(db.session, settings, report, stop)
+        from portal.scheduling import duties as calendar_duties
+
+        calendar_duties.run(db.session, settings, stop)  # read calendars, write interviews
         # The heartbeat: /metrics shows when each worker last finished a pass.
         record_heartbeat(db.session, report)
         db.session.commit()

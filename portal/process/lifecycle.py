@@ -52,6 +52,7 @@ from portal.hiring.services import (
 )
 from portal.locks import lock, refresh_all
 from portal.process.models import StageChange
+from portal.scheduling.sync import queue_calendar_sync
 from portal.settings import Settings
 from portal.timeutil import require_sane_date, utcnow, zone
 
@@ -93,6 +94,16 @@ class Actor:
 
 def _as_actor(actor: User | Actor) -> Actor:
     return actor if isinstance(actor, Actor) else Actor.staff(actor)
+
+
+def _require_may_book(who: Actor, application: Application) -> None:
+    """Staff who run hiring schedule any interview; a candidate books, moves and cancels
+    only their own (self-scheduling, ``process.booking``, checks their offer first)."""
+    if who.kind == "candidate":
+        if application.candidate_id != who.candidate_id:
+            raise NotFound(_l("No such application."))
+    else:
+        who.require_manager()
 
 
 # ---------------------------------------------------------------- stages
@@ -361,9 +372,11 @@ def _close(db: Session, settings: Settings, application: Application, stage: Sta
     for item in application.interviews:
         if item.status == InterviewStatus.SCHEDULED and item.ends_at > now:
             _cancel(db, settings, item, tell_candidate=tell_candidate)
+    from portal.booking.services import close_offers
     from portal.references.services import revoke_open_requests
 
     revoke_open_requests(db, application)
+    close_offers(db, application)  # nothing left to book
     application.next_step_by = None
 
 
@@ -416,11 +429,12 @@ def decide(db: Session, settings: Settings, actor: User, application: Applicatio
 # ---------------------------------------------------------------- interviews
 
 
-def schedule(db: Session, settings: Settings, actor: User, application: Application,
+def schedule(db: Session, settings: Settings, actor: User | Actor, application: Application,
              data: InterviewData, send: bool = False) -> Interview:
     """A new interview round; the application moves to the interview stage that fits (or
     the one the recruiter chose), and the promise follows the interview."""
-    require_manager(actor)
+    who = _as_actor(actor)
+    _require_may_book(who, application)
     _lock(db, application)
     if application.is_closed:
         raise DomainError(_l("This process is closed; reopen it before scheduling."))
@@ -441,8 +455,9 @@ def schedule(db: Session, settings: Settings, actor: User, application: Applicat
     feedback.set_interview_kit(db, interview, data.kit_id)
     db.add(interview)
     db.flush()
+    queue_calendar_sync(db, interview)  # into each panel member's connected calendar
     if target.position > application.stage.position:
-        _set_stage(db, application, target, "schedule", Actor.staff(actor))
+        _set_stage(db, application, target, "schedule", who)
     _recompute_promise(application)
     if send:
         notify.send_invitation(db, settings, interview)
@@ -454,12 +469,12 @@ _CANDIDATE_FIELDS = ("round_name", "starts_at", "duration_minutes", "platform", 
                      "what_to_expect", "preparation")
 
 
-def reschedule(db: Session, settings: Settings, actor: User, interview: Interview,
+def reschedule(db: Session, settings: Settings, actor: User | Actor, interview: Interview,
                data: InterviewData) -> bool:
     """Change an interview. The candidate hears of it (and is asked again) only when
     something they see changed; the panel always gets its own update. Returns whether the
     candidate was told."""
-    require_manager(actor)
+    _require_may_book(_as_actor(actor), interview.application)
     _lock_interview(db, interview)
     if interview.is_cancelled:
         raise DomainError(_l("A cancelled interview cannot be changed."))
@@ -477,6 +492,9 @@ def reschedule(db: Session, settings: Settings, actor: User, interview: Intervie
                    for s in interview.application.opening.stages):
             raise DomainError(_l("Choose a stage of this opening."), field="stage_id")
         interview.stage_id = data.stage_id
+    from portal.booking.holds import sync_holds
+
+    sync_holds(db, interview)  # a booked interview's held time follows it
     candidate_sees = any(getattr(interview, f) != v for f, v in before_fields.items())
     after_panel = set(interview.interviewers)
     added = sorted(after_panel - before_panel, key=lambda u: u.id)
@@ -484,6 +502,7 @@ def reschedule(db: Session, settings: Settings, actor: User, interview: Intervie
     if not candidate_sees and not added and not removed:
         return False
     interview.sequence += 1
+    queue_calendar_sync(db, interview)  # moved, or the panel changed
     if time_changed:
         # A new time is a new question: ask the candidate again and remind them again.
         interview.response = Response.NONE.value
@@ -502,12 +521,17 @@ def _cancel(db: Session, settings: Settings, interview: Interview,
     interview.status = InterviewStatus.CANCELLED.value
     interview.sequence += 1
     interview.updated_at = utcnow()
+    from portal.booking.holds import release
+
+    release(db, interview)  # the panel's held time is free again
+    queue_calendar_sync(db, interview)  # out of the panel's calendars
     notify.send_cancellation(db, settings, interview, candidate=tell_candidate)
 
 
-def cancel_interview(db: Session, settings: Settings, actor: User, interview: Interview) -> None:
+def cancel_interview(db: Session, settings: Settings, actor: User | Actor,
+                     interview: Interview) -> None:
     """Cancel one round; everyone invited is told."""
-    require_manager(actor)
+    _require_may_book(_as_actor(actor), interview.application)
     _lock_interview(db, interview)
     if interview.is_cancelled:
         raise DomainError(_l("The interview is already cancelled."))
@@ -533,17 +557,22 @@ def erase(db: Session, settings: Settings, candidate: Candidate, actor_kind: str
             _close(db, settings, application, _end_stage(application, StageKind.WITHDRAWN),
                    "erase", who, tell_candidate=False)
     forget(db, settings, candidate)  # while the name is still there to scrub
+    from portal.booking.adjustments import erase_candidate as erase_adjustments
+
+    erase_adjustments(db, candidate)
     anonymise(db, candidate, actor_kind=actor_kind, settings=settings, actor_id=actor_id)
 
 
 def export(db: Session, candidate: Candidate) -> dict[str, Any]:
     """Everything we hold on the candidate, for them to take: the process, consents and
     the talent pool's part."""
+    from portal.booking.adjustments import export_part as booking_part
     from portal.pool.consent import export_part
     from portal.privacy.services import export as process_part
 
     data = process_part(db, candidate)
     data.update(export_part(db, candidate))
+    data.update(booking_part(db, candidate))
     return data
 
 

@@ -129,25 +129,30 @@ def application_view(application: Application, visited: set[int], lang: str,
 
 @dataclass
 class NextStep:
-    """The one thing the overview asks of the candidate now. ``kind`` is "confirm",
-    "referees", "waiting_reschedule", "prepare", "pool_invite", "finished" (every process
-    ended without a hire and the candidate was told) or "none"."""
+    """The one thing the overview asks of the candidate now. ``kind`` is "confirm", "book"
+    (choose a time offered to them), "referees", "waiting_reschedule", "prepare",
+    "pool_invite", "finished" (every process ended without a hire and the candidate was
+    told) or "none"."""
 
     kind: str
     interview: Interview | None = None
     application: Application | None = None
     invite: Any = None
+    offer: Any = None
 
 
 def next_step(views: list[ApplicationView], invites: list[Any],
-              named_referees: dict[int, int]) -> NextStep:
-    """In order: answer an invitation to interview, name referees, wait for a new time,
-    prepare for a confirmed interview, answer a pool invitation, nothing."""
+              named_referees: dict[int, int], offers: list[Any] | None = None) -> NextStep:
+    """In order: answer an invitation to interview, book a time offered, name referees,
+    wait for a new time, prepare for a confirmed interview, answer a pool invitation,
+    nothing. ``offers``: the booking offers the candidate can book now."""
     upcoming = sorted((v.next_interview for v in views if v.next_interview is not None),
                       key=lambda i: i.starts_at)
     for item in upcoming:
         if item.response == Response.NONE:
             return NextStep("confirm", interview=item, application=item.application)
+    if offers:
+        return NextStep("book", application=offers[0].application, offer=offers[0])
     for view in views:
         if view.asks_references and not named_referees.get(view.application.id):
             return NextStep("referees", application=view.application)

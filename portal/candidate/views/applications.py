@@ -46,9 +46,12 @@ def overview() -> Any:
         PoolInvite.candidate_id == candidate.id, PoolInvite.answer == "")).all()
     named = {app_id: sum(1 for r in people if not r.withdrawn_at)
              for app_id, people in refs.referees_for(db.session, ids).items()}
+    from portal.booking.services import bookable_offers
+
+    offers = bookable_offers(applications, now)
     return render_template("candidate/overview.html", candidate=candidate, views=views,
-                           tz=candidate.timezone, now=now, invites=invites,
-                           step=view.next_step(views, list(invites), named))
+                           tz=candidate.timezone, now=now, invites=invites, offers=offers,
+                           step=view.next_step(views, list(invites), named, offers))
 
 
 @bp.get("/portal/applications/<int:application_id>")

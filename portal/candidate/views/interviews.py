@@ -55,6 +55,16 @@ def _ask_experience(item: Any) -> bool:
     return can_ask_experience(db.session, item)
 
 
+def _booking(item: Any) -> dict[str, Any]:
+    """Self-scheduling: whether the candidate may move or cancel the interview themselves
+    (``process.booking``), and the adjustments they asked for in this process."""
+    from portal.booking import adjustments as booking
+    from portal.process.booking import self_service
+
+    return {"self_service": self_service(db.session, item),
+            "adjustments": booking.adjustment_labels(item.application.adjustment)}
+
+
 def _render_interview(item: Any, form: ResponseForm | None, error: str | None = None,
                       status: int = 200) -> Any:
     candidate: Candidate = g.candidate
@@ -62,7 +72,7 @@ def _render_interview(item: Any, form: ResponseForm | None, error: str | None = 
         "candidate/interview.html", candidate=candidate, interview=item,
         platform=get_platform(item.platform), tz=candidate.timezone,
         view=view.interview_view(item), now=utcnow(), form=form, error=error,
-        join_window=view.JOIN_OPENS, ask_experience=_ask_experience(item),
+        join_window=view.JOIN_OPENS, ask_experience=_ask_experience(item), **_booking(item),
     ), status
 
 
@@ -94,7 +104,8 @@ def respond(interview_id: int) -> Any:
     status = 422 if error else 200
     if is_htmx_target("response"):
         return render_template("candidate/_response.html", interview=item, form=form,
-                               error=error, just_answered=error is None), status
+                               error=error, just_answered=error is None, tz=candidate.timezone,
+                               **_booking(item)), status
     if error:
         return _render_interview(item, form, error, status)
     return redirect(url_for("candidate.interview", interview_id=item.id) + "#response", 303)

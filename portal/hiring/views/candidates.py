@@ -152,7 +152,13 @@ def candidate(candidate_id: int) -> Any:
     competency_names = {c.id: c.name for c in db.session.scalars(
         select(KitCompetency).where(KitCompetency.kit_id.in_(kit_ids)))} if kit_ids else {}
     app_ids = [a.id for a in applications]
+    from portal.booking import adjustments
+    from portal.booking import services as booking
+
     return render_template("staff/candidate.html", candidate=person, links=links,
+                           offers=booking.offers_of_applications(db.session, app_ids),
+                           adjustments=adjustments.adjustments_of(db.session, app_ids),
+                           adjustment_labels=adjustments.adjustment_labels,
                            applications=applications,
                            history=lifecycle.history(db.session, app_ids),
                            staff_names=_staff_names(),

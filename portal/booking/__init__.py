@@ -1,0 +1,1 @@
+"""Self-scheduling: candidates book, change and cancel interview times themselves."""
