@@ -1,10 +1,11 @@
-"""Helpers shared by the benchmarks: an SMTP sink that counts what it receives, and bulk
+"""What the benchmarks share: an SMTP sink that counts what it receives, and bulk
 inserts of "other" candidates so a page is measured against a realistic database."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import socket
 import uuid
 from datetime import timedelta
@@ -26,6 +27,8 @@ def _sink(host: str, port: int, count: Any, ids: Any, by_peer: Any, clear: Any,
     many from each sender address (by the address's last byte)."""
     from aiosmtpd.controller import Controller
 
+    # Ctrl-C reaches the whole terminal's group: the parent stops the sink through ``stop``.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     seen: set[bytes] = set()
 
     class Handler:

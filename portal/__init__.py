@@ -105,6 +105,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from portal.privacy.views import bp as pool_bp
     from portal.references.views import bp as referee_bp
     from portal.references.views import staff_bp as references_bp
+    from portal.scheduling.feed_views import bp as calendar_feed_bp
     from portal.scheduling.views import bp as scheduling_bp
     from portal.techcheck.views import bp as techcheck_bp
 
@@ -126,6 +127,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(booking_bp)
     app.register_blueprint(booking_portal_bp)
     app.register_blueprint(scheduling_bp)
+    app.register_blueprint(calendar_feed_bp)
 
     from portal import logs, metrics, readiness
 

@@ -25,6 +25,9 @@ def _print_demo(data: dict, base: str) -> None:
     click.echo("  Candidate links:")
     for person in data["candidates"]:
         click.echo(f"    {person['name']:<16} {person['link']}")
+    if data.get("booking"):
+        click.echo(f"  Booking page (a round to book herself): {data['booking']['name']}")
+        click.echo(f"    {data['booking']['link']}")
     click.echo("")
 
 

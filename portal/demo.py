@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from portal.accounts.models import Role, User
 from portal.accounts.services import create_user
+from portal.booking import holds
 from portal.hiring import services
 from portal.hiring.models import Candidate, Opening
 from portal.links.services import issue_link, link_url
@@ -67,13 +68,89 @@ def seed(db: Session, settings: Settings) -> dict[str, Any]:
 
     if db.scalar(select(Opening.id).limit(1)) is None:
         _seed_hiring(db, settings, recruiter, [maria, johan])
+    _seed_working_hours(db, [maria, johan])
+    offer = _seed_booking(db, settings, recruiter, [maria, johan])
 
     people = []
     for candidate in db.scalars(select(Candidate).order_by(Candidate.id)):
         _link, token = issue_link(db, settings, candidate)
         people.append({"name": candidate.name, "email": candidate.email,
                        "link": link_url(settings, token)})
-    return {"staff": {"email": recruiter.email, "password": password}, "candidates": people}
+    data: dict[str, Any] = {"staff": {"email": recruiter.email, "password": password},
+                            "candidates": people}
+    if offer is not None:  # her own link, straight to the booking page
+        candidate = offer.application.candidate
+        _link, token = issue_link(db, settings, candidate)
+        data["booking"] = {"name": candidate.name, "email": candidate.email,
+                           "link": link_url(settings, token,
+                                            next_path=f"/portal/booking/{offer.id}")}
+    return data
+
+
+def _seed_working_hours(db: Session, panel: list[User]) -> None:
+    """Working hours for the interviewers (Monday to Friday 09:00 to 17:00, lunch at 12):
+    with no calendar connected, these and the portal's own interviews decide the free
+    times a candidate is offered. A member who saved their own hours keeps them."""
+    from portal.scheduling.engine import Period
+    from portal.scheduling.models import InterviewerSchedule
+    from portal.scheduling.services import save_schedule
+
+    day = Period(9 * 60, 17 * 60, 12 * 60, 13 * 60)
+    for user in panel:
+        if db.get(InterviewerSchedule, user.id) is None:
+            save_schedule(db, user, user, "Europe/Stockholm", {d: day for d in range(5)})
+
+
+BOOKER = ("Hanna Holm", "hanna@example.com")
+
+
+def _seed_booking(db: Session, settings: Settings, actor: User, panel: list[User]) -> Any:
+    """A candidate with a round to book herself: Hanna, in the Interview stage of the
+    backend opening, offered a technical interview with any one of the panel over the
+    coming ten days. Run again, she gets a fresh offer once the last one's days are over
+    (unless she has booked a time still ahead). Returns her open offer, or None."""
+    from portal.booking import services as booking
+    from portal.booking.models import BookingOffer, OfferStatus
+    from portal.hiring.models import Application
+
+    opening = db.scalar(select(Opening).where(Opening.title == "Backendutvecklare"))
+    if opening is None:
+        return None
+    candidate = db.scalar(select(Candidate).where(Candidate.email == BOOKER[1]))
+    if candidate is None:
+        candidate = services.create_candidate(db, actor, services.CandidateData(
+            name=BOOKER[0], email=BOOKER[1], phone="", language="sv",
+            timezone="Europe/Stockholm", default_timezone=settings.default_timezone))
+    application = db.scalar(select(Application).where(
+        Application.candidate_id == candidate.id, Application.opening_id == opening.id))
+    if application is None:
+        application = lifecycle.apply(db, actor, candidate, opening)
+        for name in ("Screening", "Interview"):
+            lifecycle.move(db, settings, actor, application,
+                           next(s for s in opening.stages if s.name == name))
+    if application.is_closed:
+        return None
+    now = utcnow()
+    for offer in db.scalars(select(BookingOffer).where(
+            BookingOffer.application_id == application.id).order_by(BookingOffer.id.desc())):
+        if offer.status == OfferStatus.OPEN:
+            if offer.request.withdrawn_at is None and (
+                    offer.request.window_ends_at > now + timedelta(days=1)):
+                return offer
+            booking.withdraw_offer(db, actor, offer)  # its days are over: offer anew
+        elif (offer.status == OfferStatus.BOOKED and offer.interview is not None
+              and not offer.interview.is_cancelled and offer.interview.starts_at > now):
+            return None  # she has booked a time ahead: nothing to offer
+    today = now.astimezone(zone(settings.default_timezone)).date()
+    created = booking.create_request(db, settings, actor, opening, [application],
+                                     booking.RequestData(
+        round_name="Teknisk intervju", duration_minutes=45,
+        interviewer_ids=[u.id for u in panel], required=1,
+        window_from=today + timedelta(days=1), window_to=today + timedelta(days=10),
+        notice_hours=12, buffer_before_minutes=0, buffer_after_minutes=15,
+        per_day_limit=3, platform="jitsi", meeting_url="", cutoff_hours=24,
+        what_to_expect=EXPECT_SV, preparation=PREP_SV))
+    return created.offers[0]
 
 
 def _seed_hiring(db: Session, settings: Settings, actor: User, panel: list[User]) -> None:
@@ -191,6 +268,8 @@ def _seed_feedback(db: Session, settings: Settings, actor: User, panel: list[Use
         kit_id=kit.id))
     held.starts_at = utcnow() - timedelta(days=3)
     held.invited_at = held.starts_at - timedelta(days=5)
+    holds.release(db, held)  # the panel's held time follows the interview into the past
+    holds.hold(db, held)
     for person, level, rec in ((panel[0], 4, "strong_yes"), (panel[1], 2, "no")):
         card = fb.my_scorecard(db, person, held)
         fb.submit(db, person, card, fb.ScorecardData(

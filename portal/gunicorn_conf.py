@@ -27,9 +27,6 @@ def _metrics_folder() -> str:
     return folder
 
 
-# Set here, in the master, before any worker imports prometheus_client (it reads this once).
-os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_folder()
-
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 accesslog = "-"
 errorlog = "-"
@@ -38,8 +35,12 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 def on_starting(server):
-    """A -w on the command line wins over the number above; the app must see that one."""
+    """A -w on the command line wins over the number above; the app must see that one.
+    The metrics folder is set here, in the master, before any worker imports
+    prometheus_client (it reads it once); not at import, so `gunicorn --check-config`
+    leaves no folder behind."""
     os.environ["WEB_CONCURRENCY"] = str(server.cfg.workers)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_folder()
 
 
 def child_exit(server, worker):

@@ -28,6 +28,7 @@ from portal.scheduling.models import (
     BusyBlock,
     CalendarConnection,
     CalendarEventCopy,
+    CalendarFeed,
     CalendarSyncJob,
     DayOff,
     InterviewerSchedule,
@@ -46,6 +47,6 @@ __all__ = [
     "Application", "Candidate", "CandidateSession", "Interview", "MagicLink", "Opening",
     "OutboxMessage",
     "StaffSession", "Stage", "TechCheckResult", "User", "WorkerHeartbeat",
-    "BusyBlock", "CalendarConnection", "CalendarEventCopy", "CalendarSyncJob", "DayOff",
-    "InterviewerSchedule", "WorkingHours",
+    "BusyBlock", "CalendarConnection", "CalendarEventCopy", "CalendarFeed", "CalendarSyncJob",
+    "DayOff", "InterviewerSchedule", "WorkingHours",
 ]

@@ -54,7 +54,7 @@ COMMON_NAMES = (
     "time", "next_step_by", "candidate", "size", "page", "status", "email", "name", "label",
 )
 HTMX_TARGETS = ("candidate-rows", "experience", "message-fields", "pipeline", "pool-results",
-                "response", "save-status", "nowhere")
+                "response", "save-status", "week", "calendar-feed", "nowhere")
 
 _GET = re.compile(r"""\.(?:form|args|values|files)\.get(?:list)?\(\s*f?["']([\w-]+)""")
 _FORM_CLASS = re.compile(r"\b(\w+Form)\(")
@@ -213,9 +213,12 @@ def _build_world(app: Flask) -> dict[str, Any]:
     decisions.reasons(db.session)
     db.session.flush()
     _link, token = issue_link(db.session, settings, person)
+    from portal.scheduling.feed import create_feed
+
+    feed_token = create_feed(db.session, interviewer)
     db.session.commit()
     tokens = [token, referee_link.rsplit("/", 1)[-1], extend_link(settings, given_consent)
-              .rsplit("/", 1)[-1]]
+              .rsplit("/", 1)[-1], feed_token]
     return {"candidate_id": person.id, "token": token, "tokens": tokens}
 
 

@@ -336,7 +336,7 @@ def test_staff_pages_speak_swedish(demo_app, role):
 
 CANDIDATES = ("anna@example.com", "ben@example.com", "chen@example.com",
               "david@example.com", "elin@example.com", "farid@example.com",
-              "grace@example.com")
+              "grace@example.com", "hanna@example.com")
 
 
 @pytest.mark.parametrize("email", CANDIDATES)

@@ -1,8 +1,9 @@
 """Self-scheduling: rounds offered to candidates to book, the offer each candidate holds,
 the adjustments they ask for, and the interviewers' time their bookings hold.
 
-No double booking, ever: every interview a candidate books holds its panel's time in
-``interviewer_hold``, written in the booking's transaction. On PostgreSQL an exclusion
+No double booking, ever: every scheduled interview (booked by the candidate or scheduled
+by hand) holds its panel's time in ``interviewer_hold``, written by the lifecycle in the
+transaction that schedules or changes it. On PostgreSQL an exclusion
 constraint refuses two holds of one interviewer that overlap; on SQLite a trigger does the
 same. A hold is the interview's own time, without buffers (see ``InterviewerHold``).
 """
@@ -155,7 +156,7 @@ class Adjustment(db.Model):
 
 
 class InterviewerHold(db.Model):
-    """One interviewer's time held by a booked interview: [starts_at, ends_at).
+    """One interviewer's time held by a scheduled interview: [starts_at, ends_at).
 
     The range is the interview itself, without the round's buffers. The database refuses
     two overlapping holds of one person, which is the rule that must never break (nobody

@@ -18,7 +18,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from portal.accounts.models import User
 from portal.booking.models import (
@@ -42,8 +42,10 @@ MORE_TIME_FACTOR = 1.5
 # Offered times start every half hour (every quarter for rounds shorter than that): on a
 # phone a day of 16 buttons reads far better than one of 32.
 SLOT_STEP_MINUTES = 30
-# A candidate is reminded once, this long after the offer went out, if still unbooked.
+# A candidate is reminded once, this long after the offer went out, if still unbooked,
+# and only while the window stays open at least ``REMIND_UNTIL`` longer.
 REMIND_AFTER = timedelta(hours=48)
+REMIND_UNTIL = timedelta(hours=12)
 
 
 def longer_minutes(minutes: int) -> int:
@@ -274,6 +276,38 @@ def offers_of_applications(db: Session, application_ids: Sequence[int]
     return result
 
 
+@dataclass
+class Waiting:
+    """An application's time offered to book and not booked: since when (the offer went
+    out), and whether the time to book has run out."""
+
+    offer: BookingOffer
+    since: datetime
+    ended: bool
+
+
+def waiting_to_book(db: Session, application_ids: Sequence[int],
+                    now: datetime | None = None) -> dict[int, Waiting]:
+    """For the board and the candidate list: per application, its oldest offer still open
+    (not booked, withdrawn or closed; the request not withdrawn), in one query. An
+    application without one is absent."""
+    now = now or utcnow()
+    if not application_ids:
+        return {}
+    result: dict[int, Waiting] = {}
+    for offer in db.scalars(
+            select(BookingOffer).join(BookingRequest,
+                                      BookingRequest.id == BookingOffer.request_id)
+            .where(BookingOffer.application_id.in_(application_ids),
+                   BookingOffer.status == OfferStatus.OPEN,
+                   BookingRequest.withdrawn_at.is_(None))
+            .options(contains_eager(BookingOffer.request))
+            .order_by(BookingOffer.sent_at, BookingOffer.id)):
+        result.setdefault(offer.application_id, Waiting(
+            offer, offer.sent_at, offer.request.window_ends_at <= now))
+    return result
+
+
 # ---------------------------------------------------------------- the candidate's side
 
 
@@ -404,7 +438,7 @@ def queue_booking_reminders(db: Session, settings: Settings) -> int:
         *unclaimed, BookingOffer.sent_at <= now - REMIND_AFTER,
         BookingRequest.withdrawn_at.is_(None),
         # Worth a reminder only while there is still time to book.
-        BookingRequest.window_ends_at > now + timedelta(hours=12),
+        BookingRequest.window_ends_at > now + REMIND_UNTIL,
         Application.closed_at.is_(None)).order_by(BookingOffer.id), BookingOffer)).all()
     sent = 0
     for offer in due:

@@ -4,6 +4,8 @@ transaction, rendered in the reader's language with a calendar file."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
@@ -26,6 +28,42 @@ _METHODS = {"invitation": "REQUEST", "update": "REQUEST", "cancellation": "CANCE
             "reminder": None}
 
 
+@dataclass(frozen=True)
+class PanelNote:
+    """Something the panel should know before an interview (e.g. the adjustments the
+    candidate asked for), shown in the interviewers' invitations and updates and in the
+    calendar description sent to them, never to the candidate."""
+
+    heading: str
+    items: list[str] = field(default_factory=list)
+    quote: str = ""  # the candidate's own words
+
+    def as_text(self) -> str:
+        lines = [self.heading, *(f"- {item}" for item in self.items)]
+        if self.quote:
+            lines.append(f'"{self.quote}"')
+        return "\n".join(lines)
+
+
+# Domains above this one add what the panel should read (they import this module; this
+# module never imports them): each provider is called in the reader's language and
+# returns a note, or None.
+PanelNoteProvider = Callable[[Session, Interview], "PanelNote | None"]
+_PANEL_NOTES: list[PanelNoteProvider] = []
+
+
+def add_panel_notes(provider: PanelNoteProvider) -> None:
+    """Register ``provider`` once (a second registration of the same one is ignored)."""
+    if provider not in _PANEL_NOTES:
+        _PANEL_NOTES.append(provider)
+
+
+def panel_notes(db: Session, interview: Interview) -> list[PanelNote]:
+    """The notes for the panel of ``interview``, in the current language."""
+    return [note for provider in _PANEL_NOTES
+            if (note := provider(db, interview)) is not None]
+
+
 def _summary(interview: Interview) -> str:
     opening = interview.application.opening
     return _("Interview: %(round)s, %(title)s", round=interview.round_name, title=opening.title)
@@ -41,9 +79,11 @@ def day_word(starts_at: datetime, tzname: str | None, now: datetime | None = Non
 
 
 def _ics(settings: Settings, interview: Interview, method: str, lang: str,
-         uninvited: User | None = None) -> str:
+         uninvited: User | None = None, notes: list[PanelNote] | None = None) -> str:
     """The calendar file. ``uninvited``: a CANCEL that takes only this person off the
-    panel, so it names only them and leaves the event itself alone (RFC 5546 3.2.5)."""
+    panel, so it names only them and leaves the event itself alone (RFC 5546 3.2.5).
+    ``notes``: for an interviewer's copy, what the panel should know (in the
+    description)."""
     candidate = interview.application.candidate
     attendees = [(candidate.name, candidate.email)] + [
         (u.name, u.email) for u in interview.interviewers
@@ -54,6 +94,8 @@ def _ics(settings: Settings, interview: Interview, method: str, lang: str,
         description = _("Join the meeting: %(url)s", url=interview.meeting_url)
         if interview.preparation:
             description += "\n\n" + interview.preparation
+        for note in notes or []:
+            description += "\n\n" + note.as_text()
         summary = _summary(interview)
     return interview_ics(interview, method=method, summary=summary, description=description,
                          organizer=settings.mail_from, attendees=attendees,
@@ -117,16 +159,18 @@ def queue_interviewer_email(
         subject = subjects[kind]
         if removed and kind == "cancellation":
             subject = _("No longer on the panel: interview with %(name)s", name=candidate.name)
+        # What the panel should know beforehand: with the invitation and every update.
+        notes = panel_notes(db, interview) if kind != "cancellation" else []
     text, html = render_email(
         f"interviewer_{kind}", lang, user=user, candidate=candidate, interview=interview,
         link=url, tz=settings.default_timezone, opening=interview.application.opening,
-        removed=removed,
+        removed=removed, notes=notes,
     )
     method = _METHODS[kind]
     uninvited = user if removed and kind == "cancellation" else None
     enqueue(db, kind=f"interviewer_{kind}", to_email=user.email, to_name=user.name,
             subject=subject, text=text, html=html,
-            ics=_ics(settings, interview, method, lang, uninvited) if method else None,
+            ics=_ics(settings, interview, method, lang, uninvited, notes) if method else None,
             ics_method=method, interview_id=interview.id)
 
 

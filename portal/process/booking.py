@@ -13,8 +13,10 @@ bookings take one interviewer's time:
 3. the engine's ``slot_is_free`` again, now that every earlier booking is committed and
    visible: it also refuses a time that an interviewer's calendar filled since the page
    was shown, and keeps the round's buffers and daily limit;
-4. the interview, and the panel's held time in the same transaction; the database refuses
-   an overlapping hold (exclusion constraint or trigger) as the last net.
+4. the interview, and the panel's held time in the same transaction (the lifecycle holds
+   every scheduled interview's time, so a recruiter's interview scheduled by hand at the
+   same moment is refused the same way); the database refuses an overlapping hold
+   (exclusion constraint or trigger) as the last net.
 
 A refusal at any step is ``SlotTaken``; the page answers "That time was just taken" with
 the times still free.
@@ -32,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from portal.booking import holds
 from portal.booking import services as booking
-from portal.booking.adjustments import save_adjustment
+from portal.booking.adjustments import ask_for_adjustments
 from portal.booking.models import BookingOffer, OfferStatus
 from portal.errors import DomainError, NotFound
 from portal.hiring import notify
@@ -108,15 +110,6 @@ def _choose_panel(db: Session, offer: BookingOffer, start: datetime, longer: boo
     return panel
 
 
-def _hold(db: Session, interview: Interview) -> None:
-    try:
-        holds.hold(db, interview)
-    except IntegrityError:
-        # Another booking holds one of these people then: the exclusion constraint (or
-        # SQLite's trigger) refused it. The caller rolls back.
-        raise holds.SlotTaken() from None
-
-
 def _confirmed(interview: Interview, now: datetime) -> None:
     """The candidate chose this time: that is their answer to the invitation."""
     interview.response = Response.CONFIRMED.value
@@ -143,19 +136,27 @@ def book(db: Session, settings: Settings, candidate: Candidate, offer: BookingOf
     panel = _choose_panel(db, offer, start, longer, now)
     request = offer.request
     url = request.meeting_url or new_jitsi_room_link(settings.jitsi_base_url)
-    interview = lifecycle.schedule(db, settings, lifecycle.Actor.candidate(candidate),
-                                   application, InterviewData(
-        round_name=request.round_name, starts_at=start,
-        duration_minutes=booking.booked_minutes(request, longer), platform=request.platform,
-        meeting_url=url, what_to_expect=request.what_to_expect,
-        preparation=request.preparation, interviewer_ids=list(panel), kit_id=request.kit_id))
-    _hold(db, interview)
+    try:
+        # The lifecycle holds the panel's time (``holds.hold_panel``); another interview
+        # holding one of these people then is refused there, or by the database's
+        # exclusion constraint (SQLite: its trigger). The caller rolls back.
+        interview = lifecycle.schedule(db, settings, lifecycle.Actor.candidate(candidate),
+                                       application, InterviewData(
+            round_name=request.round_name, starts_at=start,
+            duration_minutes=booking.booked_minutes(request, longer),
+            platform=request.platform, meeting_url=url,
+            what_to_expect=request.what_to_expect, preparation=request.preparation,
+            interviewer_ids=list(panel), kit_id=request.kit_id))
+    except (holds.HoldClash, IntegrityError):
+        raise holds.SlotTaken() from None
     _confirmed(interview, now)
     offer.status = OfferStatus.BOOKED.value
     offer.interview_id = interview.id
     offer.booked_at = now
     if adjustments is not None:
-        save_adjustment(db, application, adjustments, note)
+        # Before the invitation, which carries them to the panel; the panel of another
+        # interview of this process already sent is told of a change by email.
+        ask_for_adjustments(db, settings, application, adjustments, note)
     notify.send_invitation(db, settings, interview)
     return interview
 

@@ -17,7 +17,10 @@ Transitions::
                                                                           / Withdrawn
 
     schedule / reschedule / cancel an interview: only while the application is open;
-    scheduling moves the application to the interview stage that fits the round.
+    scheduling moves the application to the interview stage that fits the round. Every
+    scheduled interview holds its panel's time (``booking.holds``): a change that would
+    put an interviewer in two interviews at once is refused, for staff and candidates
+    alike, and the database refuses it too.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import User
+from portal.booking import holds
 from portal.decisions import services as decisions
 from portal.errors import DomainError, NotFound
 from portal.feedback import services as feedback
@@ -455,6 +459,8 @@ def schedule(db: Session, settings: Settings, actor: User | Actor, application: 
     feedback.set_interview_kit(db, interview, data.kit_id)
     db.add(interview)
     db.flush()
+    # The panel's time is held, whoever scheduled it: a clash is refused in words.
+    holds.hold_panel(db, interview, _zone_of(data))
     queue_calendar_sync(db, interview)  # into each panel member's connected calendar
     if target.position > application.stage.position:
         _set_stage(db, application, target, "schedule", who)
@@ -462,6 +468,11 @@ def schedule(db: Session, settings: Settings, actor: User | Actor, application: 
     if send:
         notify.send_invitation(db, settings, interview)
     return interview
+
+
+def _zone_of(data: InterviewData) -> str | None:
+    """The zone the time was chosen in (a clash is shown in it)."""
+    return getattr(data.starts_at.tzinfo, "key", None)
 
 
 # What the candidate sees of an interview: a change to any of these is news to them.
@@ -485,6 +496,7 @@ def reschedule(db: Session, settings: Settings, actor: User | Actor, interview: 
         raise DomainError(_l("Choose a time in the future."), field="starts_at")
     before_fields = {f: getattr(interview, f) for f in _CANDIDATE_FIELDS}
     before_panel = set(interview.interviewers)
+    before_span = (interview.starts_at, interview.ends_at)
     apply_interview_data(db, interview, data)
     feedback.set_interview_kit(db, interview, data.kit_id)
     if data.stage_id and data.stage_id != interview.stage_id:
@@ -492,11 +504,13 @@ def reschedule(db: Session, settings: Settings, actor: User | Actor, interview: 
                    for s in interview.application.opening.stages):
             raise DomainError(_l("Choose a stage of this opening."), field="stage_id")
         interview.stage_id = data.stage_id
-    from portal.booking.holds import sync_holds
-
-    sync_holds(db, interview)  # a booked interview's held time follows it
-    candidate_sees = any(getattr(interview, f) != v for f, v in before_fields.items())
     after_panel = set(interview.interviewers)
+    if (interview.starts_at, interview.ends_at) != before_span or after_panel != before_panel:
+        # The held time follows the interview. Left alone otherwise, so an edit of the
+        # words of an interview that holds nothing (one that overlapped another before
+        # every interview held its time) is not refused for a clash it does not change.
+        holds.hold_panel(db, interview, _zone_of(data))
+    candidate_sees = any(getattr(interview, f) != v for f, v in before_fields.items())
     added = sorted(after_panel - before_panel, key=lambda u: u.id)
     removed = sorted(before_panel - after_panel, key=lambda u: u.id)
     if not candidate_sees and not added and not removed:
@@ -521,9 +535,7 @@ def _cancel(db: Session, settings: Settings, interview: Interview,
     interview.status = InterviewStatus.CANCELLED.value
     interview.sequence += 1
     interview.updated_at = utcnow()
-    from portal.booking.holds import release
-
-    release(db, interview)  # the panel's held time is free again
+    holds.release(db, interview)  # the panel's held time is free again
     queue_calendar_sync(db, interview)  # out of the panel's calendars
     notify.send_cancellation(db, settings, interview, candidate=tell_candidate)
 

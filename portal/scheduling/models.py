@@ -132,3 +132,19 @@ class CalendarSyncJob(db.Model):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class CalendarFeed(db.Model):
+    """A staff member's private calendar address (an ICS feed of their interviews) that a
+    calendar app subscribes to without signing in. Only the SHA-256 of its secret token is
+    kept: the address is shown once, when made; revoking deletes the row, and making a new
+    one replaces it (the old address answers 404 from then on)."""
+
+    __tablename__ = "calendar_feed"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="CASCADE"), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When a calendar app last fetched it (kept to a few minutes' precision).
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

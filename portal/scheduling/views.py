@@ -14,7 +14,7 @@ from portal.accounts.views import guard_staff
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.forms import choices
-from portal.scheduling import services
+from portal.scheduling import feed, services
 from portal.scheduling.calendars import error_words
 from portal.scheduling.engine import Period
 from portal.scheduling.forms import (
@@ -103,7 +103,8 @@ def _page(hours: HoursForm | None = None, day_off: DayOffForm | None = None,
                                                              strict=True)),
         problems={c.id: services.connection_problem(c, utcnow())
                   for c in schedule.connections},
-        error_words=error_words), status
+        error_words=error_words, feed=feed.feed_of(db.session, current_user),
+        token=None, feed_tz=schedule.timezone), status
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -243,3 +244,7 @@ def everyone() -> Any:
     rows = services.everyone(db.session, current_user)
     return render_template("staff/availability_everyone.html", rows=rows,
                            error_words=error_words)
+
+
+# The private calendar address registers its pages on ``bp`` (and has its own public one).
+from portal.scheduling import feed_views  # noqa: E402, F401

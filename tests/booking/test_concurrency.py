@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -144,3 +144,73 @@ def test_workers_at_once_remind_each_candidate_once(app, ctx, settings):
     assert sum(at_once(4, duty)) == 12
     assert ctx.scalar(select(func.count(OutboxMessage.id)).where(
         OutboxMessage.kind == "candidate_booking_reminder")) == 12
+
+
+def test_a_recruiter_and_a_candidate_take_the_same_time_at_once(app, ctx):
+    """A recruiter schedules Maria by hand on the staff form while a candidate books the
+    same time on their booking page, released together, four times over: each time
+    exactly one wins, and the other gets a clear answer (the recruiter the form again,
+    naming Maria and the interview she has; the candidate "That time was just taken"),
+    never a 500; Maria's time is held once, and no two of her interviews overlap."""
+    from portal.booking.models import InterviewerHold
+    from tests.feedback.test_views import client_for
+
+    rounds = 4
+    recruiter = UserFactory(email="rec@example.com", role="recruiter")
+    maria = UserFactory(email="maria@example.com", role="interviewer", name="Maria M")
+    day = weekday_ahead(3)
+    working_hours(maria, day, 9, 14)
+    opening = make_opening(recruiter)
+    booking = [make_application(recruiter, CandidateFactory(), opening) for _ in range(rounds)]
+    by_hand = [make_application(recruiter, CandidateFactory(), opening) for _ in range(rounds)]
+    created = offer_round(recruiter, booking, [maria], first=day, duration_minutes=45)
+    ctx.commit()
+    candidates = [candidate_client(app, a.candidate) for a in booking]
+    pages = [c.get(f"/portal/booking/{o.id}") for c, o in zip(candidates, created.offers,
+                                                             strict=True)]
+    starts = slots_on(pages[0].text)[::2][:rounds]  # 09:00, 10:00, ...: apart from each other
+    assert len(starts) == rounds
+    staff = [client_for(app, "rec@example.com") for _ in range(rounds)]
+    forms = [s.get(f"/staff/applications/{a.id}/interviews/new") for s, a in zip(
+        staff, by_hand, strict=True)]
+    offer_ids = [o.id for o in created.offers]
+    by_hand_ids = [a.id for a in by_hand]
+    booking_ids = {a.id for a in booking}
+    maria_id = maria.id
+    outcomes = []
+    for i, start in enumerate(starts):
+        local = datetime.fromisoformat(start).astimezone(zone("Europe/Stockholm"))
+
+        def act(who: int, i: int = i, start: str = start, local: datetime = local) -> Any:
+            if who == 0:
+                return candidates[i].post(f"/portal/booking/{offer_ids[i]}", data={
+                    "start": start, "longer": "0", "csrf_token": csrf_from(pages[i].text)})
+            return staff[i].post(f"/staff/applications/{by_hand_ids[i]}/interviews/new", data={
+                "csrf_token": csrf_from(forms[i].text), "round_name": "First interview",
+                "date": local.strftime("%Y-%m-%d"), "time": local.strftime("%H:%M"),
+                "timezone": "Europe/Stockholm", "duration_minutes": "45",
+                "platform": "zoom", "meeting_url": "https://zoom.us/j/98765432101",
+                "what_to_expect": "", "preparation": "", "interviewer_ids": [str(maria_id)]})
+
+        booked, scheduled = at_once(2, act)
+        codes = (booked.status_code, scheduled.status_code)
+        assert codes in ((303, 422), (409, 303)), (codes, booked.text, scheduled.text)
+        if codes == (303, 422):
+            assert "Maria M already has an interview at that time" in scheduled.text
+            outcomes.append("candidate")
+        else:
+            assert "That time was just taken" in booked.text
+            assert start not in slots_on(booked.text)
+            outcomes.append("recruiter")
+
+    ctx.expire_all()
+    interviews = ctx.scalars(select(Interview).where(
+        Interview.status == InterviewStatus.SCHEDULED).order_by(Interview.starts_at)).all()
+    assert [i.starts_at.strftime("%Y-%m-%dT%H:%MZ") for i in interviews] == starts
+    assert [i.application_id in booking_ids for i in interviews] == [
+        who == "candidate" for who in outcomes]
+    for before, after in zip(interviews, interviews[1:], strict=False):
+        assert before.ends_at <= after.starts_at
+    held = ctx.execute(select(InterviewerHold.interviewer_id, InterviewerHold.interview_id)
+                       .order_by(InterviewerHold.starts_at)).all()
+    assert [tuple(h) for h in held] == [(maria.id, i.id) for i in interviews]

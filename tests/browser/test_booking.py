@@ -1,5 +1,6 @@
 """Self-scheduling in a real Chromium: a candidate on a phone in New York opens the link from
-the booking email, books a time in two taps, sees the interview, and moves it. The booking
+the booking email, books a time in two taps, sees the interview, and moves it; the
+interviewer's calendar (a real Radicale) shows the event, then the moved event. The booking
 and confirm pages pass axe at phone and desktop widths in both languages, never scroll
 sideways, and keep every time a comfortable tap target (screenshots are kept for a person
 to look at: set BOOKING_SHOTS to a folder)."""
@@ -17,9 +18,12 @@ from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
 from portal.booking.models import Adjustment
+from portal.extensions import db
 from portal.hiring.models import Interview
 from portal.links.services import issue_link
 from portal.messaging.models import OutboxMessage
+from portal.messaging.worker import run_once
+from portal.scheduling import services as scheduling
 from portal.timeutil import zone
 from tests.booking.helpers import offer_round, weekday_ahead
 from tests.factories import CandidateFactory, UserFactory, make_application
@@ -31,9 +35,15 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 WIDTHS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 
 
-def _world(ctx, language="en", timezone="America/New_York"):
+def _world(ctx, language="en", timezone="America/New_York", radicale=None):
     recruiter = UserFactory(email="rec@example.com", role="recruiter")
     maria = UserFactory(email="maria@example.com", role="interviewer", name="Maria Manager")
+    calendar = None
+    if radicale is not None:  # Maria's real calendar: read for busy time, written back
+        calendar = radicale.new_calendar("maria")
+        scheduling.connect_caldav(db.session, _settings(), maria,
+                                  radicale.url, "maria", radicale.users["maria"],
+                                  calendar=str(calendar.url))
     application = make_application(recruiter, CandidateFactory(
         name="Anna Andersson", email="anna@example.com", language=language,
         timezone=timezone, timezone_source="candidate"))
@@ -41,6 +51,8 @@ def _world(ctx, language="en", timezone="America/New_York"):
     offer = offer_round(recruiter, [application], [maria], first=day,
                         last=weekday_ahead(7)).offers[0]
     ctx.commit()
+    if radicale is not None:
+        return application, offer, day, calendar
     return application, offer, day
 
 
@@ -50,8 +62,21 @@ def _local(day, hour: int, tzname: str) -> str:
     return moment.astimezone(zone(tzname)).strftime("%H:%M")
 
 
-def test_book_see_and_move_on_a_phone_in_new_york(browser: Browser, live_server, ctx):
-    application, offer, day = _world(ctx)
+def _settings():
+    from flask import current_app
+
+    return current_app.config["PORTAL"]
+
+
+def _event_starts(calendar) -> dict[str, datetime]:
+    """The calendar's events, read from the server: UID -> start."""
+    return {str(item.icalendar_component["uid"]): item.icalendar_component.decoded("dtstart")
+            for item in calendar.search(event=True)}
+
+
+def test_book_see_and_move_on_a_phone_in_new_york(browser: Browser, live_server, ctx, app,
+                                                   radicale):
+    application, offer, day, calendar = _world(ctx, radicale=radicale)
     email = ctx.scalar(select(OutboxMessage).where(
         OutboxMessage.kind == "candidate_booking_request"))
     link = re.search(r"http://127\.0\.0\.1:\d+/c/\S+", email.text_body).group(0)
@@ -81,6 +106,12 @@ def test_book_see_and_move_on_a_phone_in_new_york(browser: Browser, live_server,
     expect(page.locator(".when-line")).to_contain_text(f"{first}–")
     expect(page.get_by_text("You asked for: Captions (subtitles) during the call.")).to_be_visible()
 
+    # The worker writes the booked interview into Maria's calendar.
+    ctx.expire_all()
+    booked = ctx.scalar(select(Interview).where(Interview.application_id == application.id))
+    run_once(app)
+    assert _event_starts(calendar) == {booked.uid: booked.starts_at}
+
     # Move it, from the same offered times, before the cut-off.
     page.get_by_role("link", name="Pick another time").click()
     expect(page.get_by_role("heading", name="Choose a new time")).to_be_visible()
@@ -94,6 +125,9 @@ def test_book_see_and_move_on_a_phone_in_new_york(browser: Browser, live_server,
     interview = ctx.scalar(select(Interview).where(Interview.application_id == application.id))
     assert interview.starts_at.astimezone(zone("America/New_York")).strftime("%H:%M") == later
     assert ctx.scalar(select(Adjustment)).kind_list == ["captions"]
+    # ... and moves it there when the candidate moves it: one event, the same UID.
+    run_once(app)
+    assert _event_starts(calendar) == {interview.uid: interview.starts_at}
 
 
 def _serious(page) -> list[str]:

@@ -53,7 +53,8 @@ def seed(ctx, settings, kinds: tuple[str, ...]) -> None:
             soon.starts_at, soon.invited_at = now + timedelta(hours=12), now - timedelta(days=2)
         if "scorecard_reminder" in kinds:
             # An interview held two days ago whose scorecard the panel still owes.
-            held = make_interview(recruiter, application, interviewers=[panel])
+            held = make_interview(recruiter, application, interviewers=[panel],
+                                  starts_at=now + timedelta(days=2, hours=i))  # one at a time
             held.kit_id, held.starts_at = kit.id, now - timedelta(days=2)
         if "outcome_next_round" in kinds:
             # A message written to go out later, whose time has come.

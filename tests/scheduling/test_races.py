@@ -107,7 +107,9 @@ def test_four_workers_write_each_queued_interview_once(app, ctx, settings, radic
     calendar = radicale.new_calendar("maria")
     services.connect_caldav(ctx, settings, maria, radicale.url, "maria",
                             radicale.users["maria"], calendar=str(calendar.url))
-    interviews = [make_interview(recruiter, interviewers=[maria]) for _ in range(5)]
+    # An hour apart: Maria is never in two interviews at once.
+    interviews = [make_interview(recruiter, interviewers=[maria], starts_at=utcnow().replace(
+        microsecond=0) + timedelta(days=2, hours=n)) for n in range(5)]
     ctx.commit()
     done = _at_once(app, sync.push_due)
     assert sum(done) == 5

@@ -30,4 +30,4 @@ def _inject_candidate() -> dict[str, Any]:
 
 
 # The pages register themselves on the blueprints.
-from portal.booking.views import portal, staff  # noqa: E402, F401
+from portal.booking.views import portal, staff, week  # noqa: E402, F401

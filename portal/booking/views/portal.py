@@ -307,8 +307,9 @@ def adjustments(application_id: int) -> Any:
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                adj.save_adjustment(db.session, application,
-                                         form.adjustments.data or [], form.note.data or "")
+                # The panel of interviews already sent is told once, by email.
+                adj.ask_for_adjustments(db.session, _settings(), application,
+                                        form.adjustments.data or [], form.note.data or "")
             except DomainError as exc:
                 db.session.rollback()
                 error = str(exc.message)

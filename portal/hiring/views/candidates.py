@@ -59,7 +59,12 @@ def candidates() -> Any:
         selectinload(Candidate.applications).selectinload(Application.stage))).all()
     template = "staff/_candidate_rows.html" if is_htmx_target("candidate-rows") else (
         "staff/candidates.html")
-    return render_template(template, rows=rows, q=q)
+    from portal.booking.services import waiting_to_book
+
+    now = utcnow()
+    waiting = waiting_to_book(db.session, [a.id for c in rows for a in c.applications], now)
+    return render_template(template, rows=rows, q=q, waiting=waiting, now=now,
+                           tz=_settings().default_timezone)
 
 
 def _candidate_form(candidate: Candidate | None = None) -> CandidateForm:

@@ -119,6 +119,9 @@ def new_interview(application_id: int) -> Any:
                 item = lifecycle.schedule(db.session, _settings(), current_user, application,
                                           data, send=request.form.get("send") == "1")
             except DomainError as exc:
+                # Nothing of the refused change stays (a clash may have spoilt the
+                # transaction); the form shows why, e.g. who already has an interview then.
+                db.session.rollback()
                 _form_error(form, exc)
             else:
                 db.session.commit()
@@ -144,6 +147,7 @@ def edit_interview(interview_id: int) -> Any:
             try:
                 told = lifecycle.reschedule(db.session, _settings(), current_user, item, data)
             except DomainError as exc:
+                db.session.rollback()
                 _form_error(form, exc)
             else:
                 db.session.commit()

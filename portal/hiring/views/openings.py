@@ -109,8 +109,13 @@ def _pipeline_context(opening: Opening) -> dict[str, Any]:
     columns = {stage.id: [] for stage in opening.stages}  # type: dict[int, list[Application]]
     for application in applications:
         columns.setdefault(application.stage_id, []).append(application)
-    return {"opening": opening, "columns": columns, "now": utcnow(),
-            "tz": _settings().default_timezone}
+    from portal.booking.services import waiting_to_book
+
+    now = utcnow()
+    return {"opening": opening, "columns": columns, "now": now,
+            "tz": _settings().default_timezone,
+            # Cards show a time offered and not booked yet, and since when.
+            "waiting": waiting_to_book(db.session, [a.id for a in applications], now)}
 
 
 @bp.get("/openings/<int:opening_id>")

@@ -110,7 +110,28 @@
     });
   }
 
+  // A copy button beside a read-only field (the calendar address), where the browser lets
+  // a page copy; without it the field is there to select and copy by hand.
+  function enableCopyButtons() {
+    if (!navigator.clipboard || !window.isSecureContext) return;
+    document.querySelectorAll("button[data-copy][hidden]").forEach(function (button) {
+      button.hidden = false;
+    });
+  }
+  document.addEventListener("htmx:afterSettle", enableCopyButtons);
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("button[data-copy]") : null;
+    if (!button) return;
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    if (!field) return;
+    field.select();
+    navigator.clipboard.writeText(field.value).then(function () {
+      button.textContent = button.getAttribute("data-copied") || button.textContent;
+    }).catch(function () { /* the field stays selected for copying by hand */ });
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
+    enableCopyButtons();
     syncTimeZone();
     if (document.querySelector("[data-countdown], [data-join-opens]")) {
       tick();
