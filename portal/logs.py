@@ -50,12 +50,11 @@ def _compile(heads: Iterable[str]) -> re.Pattern[str]:
 _tokens = _compile(re.escape(h) for h in _DEFAULT_HEADS)
 
 
-def learn_bearer_routes(rules: Iterable[Any]) -> None:
-    """Redact the token of every route that takes one (any ``<token>`` in its rule, so a
-    new kind of link is covered without anyone remembering to list it), besides the
-    known ``/c/``, ``/r/`` and ``/pool/``."""
-    global _tokens
-    heads = {re.escape(h) for h in _DEFAULT_HEADS}
+def token_heads(rules: Iterable[Any]) -> set[str]:
+    """The URL path, as a regular expression, up to the token of every route that takes
+    one (any ``<token>`` in its rule, so a new kind of link is covered without anyone
+    remembering to list it)."""
+    heads = set()
     for rule in rules:
         if "token" not in rule.arguments:
             continue
@@ -69,7 +68,19 @@ def learn_bearer_routes(rules: Iterable[Any]) -> None:
             else:
                 head += r"[^/\s\"'<>?#]+"
         heads.add(head)
-    _tokens = _compile(heads)
+    return heads
+
+
+def token_pattern(rules: Iterable[Any]) -> re.Pattern[str]:
+    """Matches a bearer link's path and token; group 1 is the path up to the token."""
+    return _compile(token_heads(rules))
+
+
+def learn_bearer_routes(rules: Iterable[Any]) -> None:
+    """Redact the token of every route that takes one, besides the known ``/c/``, ``/r/``
+    and ``/pool/``."""
+    global _tokens
+    _tokens = _compile({re.escape(h) for h in _DEFAULT_HEADS} | token_heads(rules))
 
 
 def redact(text: str) -> str:

@@ -6,13 +6,30 @@ Times are always written in UTC ("...Z"): a TZID needs a VTIMEZONE beside it (RF
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 
 from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
 from portal.hiring.models import Interview
 from portal.timeutil import utcnow
+
+
+def interview_event(uid: str, sequence: int, start: datetime, end: datetime, summary: str,
+                    description: str, location: str, stamp: datetime | None = None) -> Event:
+    """The VEVENT that every copy of an interview shares (the invitation, the copy written
+    into a panel member's calendar, their subscribed feed): the invitation's UID and
+    SEQUENCE, the times in UTC, its title and text, the meeting link as its place."""
+    event = Event()
+    event.add("uid", uid)
+    event.add("sequence", sequence)
+    event.add("dtstamp", (stamp or utcnow()).astimezone(UTC))
+    event.add("dtstart", start.astimezone(UTC))
+    event.add("dtend", end.astimezone(UTC))
+    event.add("summary", summary)
+    event.add("description", description)
+    event.add("location", location)
+    return event
 
 
 def interview_ics(
@@ -37,15 +54,8 @@ def interview_ics(
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", method)
-    event = Event()
-    event.add("uid", interview.uid)
-    event.add("sequence", interview.sequence)
-    event.add("dtstamp", utcnow())
-    event.add("dtstart", interview.starts_at.astimezone(UTC))
-    event.add("dtend", interview.ends_at.astimezone(UTC))
-    event.add("summary", summary)
-    event.add("description", description)
-    event.add("location", interview.meeting_url)
+    event = interview_event(interview.uid, interview.sequence, interview.starts_at,
+                            interview.ends_at, summary, description, interview.meeting_url)
     event.add("url", interview.meeting_url)
     uninvited = uninvited and method == "CANCEL" and not interview.is_cancelled
     cancelled = method == "CANCEL" or interview.is_cancelled

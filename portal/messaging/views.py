@@ -20,6 +20,7 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal import logs
 from portal.accounts.models import Role
 from portal.accounts.views import guard_staff
 from portal.extensions import db
@@ -46,30 +47,12 @@ def outbox() -> Any:
 
 
 # A bearer token is long: itsdangerous' signature alone is 27 characters.
-SIGNED_CHARS = r"[A-Za-z0-9_\-\.]{16,}"
-ROUTE_VARIABLE = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
-
-
 def _token_pattern() -> re.Pattern[str]:
     """Every URL path that carries a bearer token, derived from the routes that take one
     (``/c/<token>``, ``/r/<token>``, ``/pool/<token>``, ``/pool/<token>/unsubscribe``, and
     any added later), so a new purpose is hidden without anyone remembering to list it.
     The path up to the token is kept (group 1): staff still see what kind of link went."""
-    heads = set()
-    for rule in current_app.url_map.iter_rules():
-        if "token" not in rule.arguments:
-            continue
-        pieces = ROUTE_VARIABLE.split(rule.rule)  # static, name, static, name, ...
-        head = ""
-        for i, piece in enumerate(pieces):
-            if i % 2 == 0:
-                head += re.escape(piece)
-            elif piece == "token":
-                break
-            else:
-                head += r"[^/\s\"'<>?#]+"
-        heads.add(head)
-    return re.compile("(" + "|".join(sorted(heads)) + ")" + SIGNED_CHARS)
+    return logs.token_pattern(current_app.url_map.iter_rules())
 
 
 def _shows_links() -> bool:

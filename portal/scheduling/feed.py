@@ -13,10 +13,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from icalendar import Calendar, Event
+from icalendar import Calendar
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
@@ -29,6 +29,7 @@ from portal.hiring.models import (
 )
 from portal.i18n import force_locale
 from portal.locks import is_postgresql
+from portal.messaging.calendar import interview_event
 from portal.scheduling.models import CalendarFeed
 from portal.settings import Settings
 from portal.timeutil import utcnow
@@ -176,15 +177,8 @@ def feed_ics(db: Session, settings: Settings, user: User, now: datetime | None =
     cal.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", REFRESH_INTERVAL)
     for item in feed_events(db, settings, user, now):
-        event = Event()
-        event.add("uid", item.uid)
-        event.add("sequence", item.sequence)
-        event.add("dtstamp", now.astimezone(UTC))
-        event.add("dtstart", item.start.astimezone(UTC))
-        event.add("dtend", item.end.astimezone(UTC))
-        event.add("summary", item.summary)
-        event.add("description", item.description)
-        event.add("location", item.location)
+        event = interview_event(item.uid, item.sequence, item.start, item.end, item.summary,
+                                item.description, item.location, stamp=now)
         event.add("status", "CONFIRMED")
         event.add("transp", "OPAQUE")
         cal.add_component(event)

@@ -17,17 +17,18 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from icalendar import Calendar, Event
+from icalendar import Calendar
 from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal.hiring.models import Interview, InterviewStatus
 from portal.i18n import force_locale
 from portal.locks import claim, insert_if_missing, skip_locked
+from portal.messaging.calendar import interview_event
 from portal.scheduling import crypto
 from portal.scheduling.calendars import CalendarUnreadable, _dav_error, dav_client
 from portal.scheduling.models import (
@@ -92,15 +93,8 @@ def event_ics(settings: Settings, interview: Interview, language: str) -> str:
     cal = Calendar()
     cal.add("prodid", "-//Candidate portal//EN")
     cal.add("version", "2.0")
-    event = Event()
-    event.add("uid", interview.uid)
-    event.add("sequence", interview.sequence)
-    event.add("dtstamp", utcnow())
-    event.add("dtstart", interview.starts_at.astimezone(UTC))
-    event.add("dtend", interview.ends_at.astimezone(UTC))
-    event.add("summary", summary)
-    event.add("description", description)
-    event.add("location", interview.meeting_url)
+    event = interview_event(interview.uid, interview.sequence, interview.starts_at,
+                            interview.ends_at, summary, description, interview.meeting_url)
     event.add("status", "CONFIRMED")
     event.add("transp", "OPAQUE")
     cal.add_component(event)
