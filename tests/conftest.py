@@ -123,6 +123,7 @@ def _clean(request: pytest.FixtureRequest) -> Iterator[None]:
     with application.app_context():
         db.session.rollback()
         db.session.execute(text("DELETE FROM pool_search"))  # the index beside the tables
+        db.session.execute(text("DELETE FROM candidate_search"))
         for table in reversed(db.metadata.sorted_tables):
             db.session.execute(table.delete())
         db.session.commit()

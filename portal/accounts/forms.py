@@ -18,6 +18,27 @@ class LoginForm(FlaskForm):
         DataRequired(_l("Enter your password.")), Length(max=200)])
 
 
+class InviteForm(FlaskForm):
+    """An admin invites a colleague, who sets their own password from the email."""
+    name = StringField(_l("Name"), validators=[
+        DataRequired(_l("Enter a name.")), Length(max=120), SingleLine()])
+    email = EmailField(_l("Email"), validators=[
+        DataRequired(_l("Enter an email address.")),
+        Email(_l("Enter a valid email address."), check_deliverability=False), Length(max=254)])
+    role = SelectField(_l("Role"), choices=choices(ROLE_LABELS.items()))
+    language = SelectField(_l("Language"), choices=choices(
+        [("sv", _l("Swedish")), ("en", _l("English"))]))
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[
+        DataRequired(_l("Enter your email address.")), Length(max=254)])
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[
+        DataRequired(_l("Enter a password.")),
+        Length(min=10, max=200, message=_l("The password must be at least 10 characters."))])
 
 
 class UserForm(FlaskForm):

@@ -54,6 +54,8 @@ class User(UserMixin, db.Model):
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
+        if self.password_hash.startswith("!"):  # invited, no password set yet
+            return False
         return check_password_hash(self.password_hash, password)
 
     # Flask-Login's UserMixin compares users by get_id(), which here is the session id:
@@ -97,3 +99,19 @@ class StaffSession(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="sessions")
+
+
+class StaffToken(db.Model):
+    """A single-use link to set a password: an invitation or a reset. Only a hash of the
+    token is kept, so a copy of the database opens nothing."""
+
+    __tablename__ = "staff_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(10))  # invite, reset
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

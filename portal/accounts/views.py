@@ -5,14 +5,28 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from portal.accounts import services
-from portal.accounts.forms import LoginForm
+from portal.accounts.forms import ForgotForm, LoginForm, SetPasswordForm
+from portal.errors import DomainError
 from portal.extensions import db, limiter, login_manager
+from portal.ratelimit import typed_email
 from portal.web import safe_next
+
+LINK_KEY = "staff_link_token"  # the session key of an opened invitation or reset link
 
 bp = Blueprint("accounts", __name__, url_prefix="/staff")
 
@@ -62,7 +76,7 @@ def role_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., A
     return decorate
 
 
-guard_staff(bp, public=("login",))
+guard_staff(bp, public=("login", "forgot", "open_password_link", "set_password"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -97,3 +111,55 @@ def logout() -> Any:
     logout_user()
     session.clear()
     return redirect(url_for("accounts.login"), 303)
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@limiter.limit("5 per minute; 20 per hour", methods=["POST"])
+@limiter.limit("5 per hour", methods=["POST"], key_func=typed_email)
+def forgot() -> Any:
+    """Forgotten password: the same answer whether or not the address has an account."""
+    form = ForgotForm()
+    if form.validate_on_submit():
+        services.request_reset(db.session, current_app.config["PORTAL"].base_url,
+                               form.email.data or "", session.get("lang") or "en")
+        db.session.commit()
+        return render_template("staff/forgot.html", form=None, sent=True)
+    status = 422 if request.method == "POST" else 200
+    return render_template("staff/forgot.html", form=form, sent=False), status
+
+
+@bp.get("/password/<token>")
+def open_password_link(token: str) -> Any:
+    """An invitation or reset link: keep its token in the session and go to a clean address,
+    so the token leaves the address bar and never reaches a Referer or the access log."""
+    if services.token_user(db.session, token) is None:
+        session.pop(LINK_KEY, None)
+        return render_template("staff/set_password.html", form=None), 410
+    session[LINK_KEY] = token
+    return redirect(url_for("accounts.set_password"), 303)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def set_password() -> Any:
+    """Set a password from an invitation or reset link opened in this browser. The link
+    dies on use, and every session of the account ends."""
+    token = session.get(LINK_KEY) or ""
+    if not token or services.token_user(db.session, token) is None:
+        session.pop(LINK_KEY, None)
+        return render_template("staff/set_password.html", form=None), 410
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.set_password_by_token(db.session, token, form.password.data or "")
+        except DomainError as exc:
+            form.password.errors = [str(exc.message)]
+        else:
+            db.session.commit()
+            if current_user.is_authenticated:
+                logout_user()
+            session.clear()
+            flash(_("Your password is set. Sign in with it."), "success")
+            return redirect(url_for("accounts.login"), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("staff/set_password.html", form=form), status

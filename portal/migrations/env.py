@@ -58,7 +58,7 @@ def render_item(type_, obj, autogen_context):
 def include_object(obj, name, type_, reflected, compare_to):
     """The pool's full-text index (FTS5 on SQLite, a tsvector table on PostgreSQL) is
     made by hand in its migration; autogenerate leaves it alone."""
-    return not (type_ == "table" and name.startswith("pool_search"))
+    return not (type_ == "table" and name.startswith(("pool_search", "candidate_search")))
 
 
 def run_migrations_offline():

@@ -30,6 +30,10 @@ AUDIT_ACTIONS = {
     "invite_never": _l("Answered an invitation: never again"),
     "hold_placed": _l("Kept the data past the retention rules"),
     "hold_released": _l("Released the hold on the data"),
+    "staff_invited": _l("Invited a colleague"),
+    "staff_role_changed": _l("Changed a colleague's role"),
+    "staff_activated": _l("Activated a staff account"),
+    "staff_deactivated": _l("Deactivated a staff account"),
 }
 
 ACTOR_KINDS = {"staff": _l("Staff"), "candidate": _l("The candidate"),

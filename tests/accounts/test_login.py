@@ -8,7 +8,7 @@ from sqlalchemy import select
 from portal.accounts.models import StaffSession, User
 from portal.extensions import db
 from tests.conftest import csrf_from
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, CandidateFactory, UserFactory, make_application
 
 STAFF_PAGES = ["/staff/", "/staff/openings", "/staff/candidates", "/staff/outbox/",
                "/staff/users", "/staff/candidates/1", "/staff/openings/1"]
@@ -103,11 +103,16 @@ def test_deactivated_user_is_signed_out_everywhere(app, client, login, staff, ct
 
 def test_interviewer_cannot_reach_recruiter_pages(client, login, ctx):
     UserFactory(email="iv@example.com", role="interviewer")
+    make_application(UserFactory(role="recruiter"), CandidateFactory(name="Olivia Otherpanel"))
     ctx.commit()
     login("iv@example.com", PASSWORD)
     assert client.get("/staff/").status_code == 200
-    for path in ("/staff/openings", "/staff/candidates", "/staff/outbox/", "/staff/users"):
+    for path in ("/staff/openings", "/staff/outbox/", "/staff/users"):
         assert client.get(path).status_code == 403, path
+    # The candidate list opens, with only the candidates of their own panels (none here;
+    # tests/hiring/test_find_anyone.py checks who they see).
+    listing = client.get("/staff/candidates")
+    assert listing.status_code == 200 and "Olivia Otherpanel" not in listing.text
 
 
 def test_cli_create_user_reads_password_from_stdin(app, ctx):

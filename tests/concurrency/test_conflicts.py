@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from flask_migrate import upgrade
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -24,7 +25,7 @@ def fresh(tmp_path):
     app = make_app(f"sqlite:///{path}",
                    SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"timeout": 0.2}})
     with app.app_context():
-        db.create_all()
+        upgrade()  # the schema as the migrations make it, search indexes included
     yield app, path
     with app.app_context():
         db.engine.dispose()

@@ -48,6 +48,7 @@ SKIP = ("/calendar", ".ics", ".json", "/sign-out", "/c/", "/erase", "/logout")
 def _clear() -> None:
     db.session.rollback()
     db.session.execute(text("DELETE FROM pool_search"))
+    db.session.execute(text("DELETE FROM candidate_search"))
     for table in reversed(db.metadata.sorted_tables):
         db.session.execute(table.delete())
     db.session.commit()

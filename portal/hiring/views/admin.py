@@ -16,8 +16,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal.accounts.forms import UserForm
-from portal.accounts.models import Role, User
+from portal.accounts import services as accounts
+from portal.accounts.forms import InviteForm, UserForm
+from portal.accounts.models import ROLE_LABELS, Role, User
 from portal.accounts.services import create_user
 from portal.errors import DomainError
 from portal.extensions import db
@@ -43,9 +44,60 @@ def users() -> Any:
             db.session.commit()
             flash(_("Account created."), "success")
             return redirect(url_for(".users"), 303)
+    return _users_page(form, InviteForm(formdata=None, language=current_user.language))
+
+
+def _users_page(form: UserForm, invite: InviteForm) -> Any:
     people = db.session.scalars(select(User).order_by(User.name)).all()
-    return render_template("staff/users.html", form=form, people=people), (
-        422 if form.errors else 200)
+    return render_template("staff/users.html", form=form, invite=invite, people=people,
+                           roles=ROLE_LABELS), (422 if form.errors or invite.errors else 200)
+
+
+def _audit_staff(action: str) -> None:
+    from portal.privacy.services import audit
+
+    audit(db.session, action, None, "staff", current_user.id)
+
+
+@bp.post("/users/invite")
+def invite_user() -> Any:
+    """Admins invite a colleague by email; they choose their own password from the link."""
+    if current_user.role != Role.ADMIN:
+        abort(403)
+    invite = InviteForm()
+    if invite.validate_on_submit():
+        try:
+            accounts.invite_user(db.session, _settings().base_url,
+                                 email=invite.email.data or "", name=invite.name.data or "",
+                                 role=invite.role.data or "",
+                                 language=invite.language.data or "en", inviter=current_user)
+        except DomainError as exc:
+            _form_error(invite, exc)
+        else:
+            _audit_staff("staff_invited")
+            db.session.commit()
+            flash(_("An invitation is on its way to %(email)s.", email=invite.email.data),
+                  "success")
+            return redirect(url_for(".users"), 303)
+    return _users_page(UserForm(formdata=None), invite)
+
+
+@bp.post("/users/<int:user_id>/role")
+def change_role(user_id: int) -> Any:
+    """Admins give a colleague another role; the last admin keeps theirs."""
+    if current_user.role != Role.ADMIN:
+        abort(403)
+    person = db.get_or_404(User, user_id)
+    try:
+        accounts.change_role(db.session, current_user, person, request.form.get("role", ""))
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+    else:
+        _audit_staff("staff_role_changed")
+        db.session.commit()
+        flash(_("Role changed."), "success")
+    return redirect(url_for(".users"), 303)
 
 
 @bp.get("/audit")
@@ -75,10 +127,13 @@ def toggle_user(user_id: int) -> Any:
     if current_user.role != Role.ADMIN:
         abort(403)
     person = db.get_or_404(User, user_id)
-    if person.id == current_user.id:
-        abort(400)
-    person.active = not person.active
-    if not person.active:
-        person.sessions.clear()  # signed out everywhere at once
-    db.session.commit()
+    try:
+        # Deactivating signs the person out everywhere at once.
+        accounts.set_active(db.session, current_user, person, not person.active)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+    else:
+        _audit_staff("staff_activated" if person.active else "staff_deactivated")
+        db.session.commit()
     return redirect(url_for(".users"), 303)

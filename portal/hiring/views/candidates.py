@@ -3,11 +3,14 @@ links and erasure."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import (
     abort,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -15,8 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import select
 
 from portal.accounts.models import User
 from portal.errors import DomainError
@@ -24,18 +26,19 @@ from portal.extensions import db
 from portal.feedback import services as fb
 from portal.feedback.models import KitCompetency
 from portal.forms import choices, coerce_id
-from portal.hiring import notify, services
+from portal.hiring import notify, search, services
 from portal.hiring.forms import (
     ApplicationForm,
     CandidateForm,
     MoveForm,
 )
-from portal.hiring.models import Application, Candidate, Opening
+from portal.hiring.models import Candidate, Opening, Stage, stage_label
 from portal.hiring.views import _form_error, _manager, _settings, _zone_choices, bp
 from portal.links.models import MagicLink
 from portal.links.services import revoke_all
 from portal.pool import retention
 from portal.pool import services as pool_services
+from portal.pool.search import MAX_QUERY as search_max_query
 from portal.privacy.services import audit
 from portal.process import lifecycle
 from portal.references import services as refs
@@ -46,25 +49,52 @@ from portal.web import is_htmx_target
 
 @bp.get("/candidates")
 def candidates() -> Any:
-    """Candidates, newest first, with a search on name and email (htmx live results)."""
-    _manager()
-    q = request.args.get("q", "").strip()[:100]
-    query = select(Candidate).order_by(Candidate.created_at.desc()).limit(100)
-    if q:
-        like = f"%{q.lower()}%"
-        query = query.where(or_(func.lower(Candidate.name).like(like),
-                                func.lower(Candidate.email).like(like)))
-    rows = db.session.scalars(query.options(
-        selectinload(Candidate.applications).selectinload(Application.opening),
-        selectinload(Candidate.applications).selectinload(Application.stage))).all()
-    template = "staff/_candidate_rows.html" if is_htmx_target("candidate-rows") else (
+    """Find anyone: full-text search over names, emails, openings, stages, notes and CVs,
+    with filters, sorts and pages (htmx live results). Interviewers see only the candidates
+    on their panels, found by name, email, opening or stage."""
+    manager = current_user.can_manage_hiring
+    query = _search_query()
+    today = datetime.now(ZoneInfo(_settings().default_timezone)).date()
+    visible = None if manager else services.visible_application_ids(current_user)
+    found = search.search(db.session, query, today, visible=visible, full=manager)
+    rows = [c for c, _rank in found.rows]
+    panel = None if manager else set(db.session.scalars(visible))
+    shown = {c.id: [a for a in c.applications if panel is None or a.id in panel] for c in rows}
+    template = "staff/_candidate_rows.html" if is_htmx_target("candidate-results") else (
         "staff/candidates.html")
     from portal.booking.services import waiting_to_book
 
     now = utcnow()
-    waiting = waiting_to_book(db.session, [a.id for c in rows for a in c.applications], now)
-    return render_template(template, rows=rows, q=q, waiting=waiting, now=now,
-                           tz=_settings().default_timezone)
+    waiting = waiting_to_book(db.session, [a.id for apps in shown.values() for a in apps], now)
+    openings_ = db.session.scalars(select(Opening).order_by(Opening.archived, Opening.title)
+                                   ).all() if manager else []
+    stage_names = sorted(set(db.session.scalars(select(Stage.name).distinct()))) if manager else []
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    response = make_response(render_template(
+        template, rows=rows, shown=shown, q=query.q, query=query, found=found, waiting=waiting,
+        now=now, tz=_settings().default_timezone, openings=openings_, stage_names=stage_names,
+        stage_label=stage_label, statuses=search.STATUSES, verdicts=search.VERDICTS,
+        args=args, last_activity=search.last_activity, manager=manager))
+    response.vary.add("HX-Request")
+    return response
+
+
+def _search_query() -> search.Query:
+    """The query string as typed, every odd value dropped rather than refused."""
+    args = request.args
+
+    def number(name: str) -> int | None:
+        value = args.get(name, "")
+        return int(value) if value.isdigit() and len(value) < 10 else None
+
+    return search.Query(
+        q=args.get("q", "").replace("\x00", "").strip()[:search_max_query],
+        opening=number("opening"), stage=args.get("stage", "")[:80],
+        status=args.get("status", "") if args.get("status") in search.STATUSES else "",
+        verdict=args.get("verdict", "") if args.get("verdict") in search.VERDICTS else "",
+        overdue=args.get("overdue") == "1", reschedule=args.get("reschedule") == "1",
+        sort=args.get("sort", "") if args.get("sort") in search.SORTS else "",
+        page=min(number("page") or 1, search.MAX_PAGE))
 
 
 def _candidate_form(candidate: Candidate | None = None) -> CandidateForm:
