@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import User
@@ -130,7 +130,12 @@ class Application(db.Model):
     """A candidate in one opening's process."""
 
     __tablename__ = "application"
-    __table_args__ = (UniqueConstraint("candidate_id", "opening_id"),)
+    __table_args__ = (
+        UniqueConstraint("candidate_id", "opening_id"),
+        # "Answer overdue" on the candidates page: only open applications carry a promise.
+        Index("ix_application_open_next_step_by", "next_step_by",
+              postgresql_where=text("closed_at IS NULL"), sqlite_where=text("closed_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     candidate_id: Mapped[int] = mapped_column(

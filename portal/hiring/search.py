@@ -298,23 +298,36 @@ def search(db: Session, f: Query, today: date, visible: Any | None = None,
         index, cid, match, rank = _match(db, terms, full)
         base = base.select_from(sa.join(index, Candidate.__table__, cid == Candidate.id))
         where = [match, *where]
-    total = db.scalar(sa.select(sa.func.count()).select_from(base.where(*where).subquery())) or 0
+    key, descending = {
+        "relevance": (rank, False), "name": (sa.func.lower(Candidate.name), False),
+        "activity": (_activity(), True), "applied": (_applied(), True)}[sort]
+    # FTS5's bm25() refuses a query with a window function, so the matches are a subquery.
+    matches = base.with_only_columns(
+        Candidate.id.label("id"), (rank if rank is not None else sa.null()).label("rank"),
+        (key if key is not None else sa.null()).label("key")).where(*where).subquery()
+    listing = (sa.select(matches.c.id, matches.c.rank, sa.func.count().over())
+               .order_by(matches.c.key.desc() if descending else matches.c.key,
+                         matches.c.id.desc())
+               .limit(PAGE_SIZE))
+    # One pass finds, ranks and counts the matches (the count rides along as a window);
+    # only a page past the end needs the count on its own, to show the last page instead.
+    page = max(1, f.page)
+    found = db.execute(listing.offset((page - 1) * PAGE_SIZE)).all()
+    if found:
+        total = found[0][2]
+    else:
+        total = (db.scalar(sa.select(sa.func.count()).select_from(base.where(*where).subquery()))
+                 or 0) if page > 1 else 0
+        if total:
+            page = -(-total // PAGE_SIZE)
+            found = db.execute(listing.offset((page - 1) * PAGE_SIZE)).all()
     pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(1, f.page), pages)
-    order: list[Any] = {
-        "relevance": [rank] if rank is not None else [],
-        "name": [sa.func.lower(Candidate.name)],
-        "activity": [_activity().desc()],
-        "applied": [_applied().desc()]}[sort]
-    columns = [Candidate.id, rank] if rank is not None else [Candidate.id, sa.null()]
-    found = db.execute(base.with_only_columns(*columns).where(*where)
-                       .order_by(*order, Candidate.id.desc())
-                       .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    page = min(page, pages)
     people = {c.id: c for c in db.scalars(
-        sa.select(Candidate).where(Candidate.id.in_([i for i, _r in found])).options(
+        sa.select(Candidate).where(Candidate.id.in_([row[0] for row in found])).options(
             selectinload(Candidate.applications).selectinload(Application.opening),
             selectinload(Candidate.applications).selectinload(Application.stage)))}
-    rows = [(people[i], None if r is None else float(r)) for i, r in found if i in people]
+    rows = [(people[i], None if r is None else float(r)) for i, r, _n in found if i in people]
     return Page(rows=rows, total=total, page=page, pages=pages, sort=sort)
 
 
