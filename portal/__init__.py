@@ -100,6 +100,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from portal.decisions.views import bp as decisions_bp
     from portal.feedback.views import bp as feedback_bp
     from portal.hiring.views import bp as hiring_bp
+    from portal.intake.staff_views import bp as intake_bp
+    from portal.intake.views import bp as jobs_bp
     from portal.messaging.views import bp as messaging_bp
     from portal.pool.views import bp as pool_staff_bp
     from portal.privacy.views import bp as pool_bp
@@ -107,9 +109,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from portal.references.views import staff_bp as references_bp
     from portal.scheduling.feed_views import bp as calendar_feed_bp
     from portal.scheduling.views import bp as scheduling_bp
+    from portal.techcheck.staff_views import bp as techcheck_staff_bp
     from portal.techcheck.views import bp as techcheck_bp
 
     web.init_app(app)
+    from portal import assets
+
+    assets.init_app(app)  # fingerprinted static URLs, cached for a year
     from portal import i18n
 
     i18n.init_app(app)
@@ -124,10 +130,18 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(references_bp)
     app.register_blueprint(candidate_bp)
     app.register_blueprint(techcheck_bp)
+    app.register_blueprint(techcheck_staff_bp)
     app.register_blueprint(booking_bp)
     app.register_blueprint(booking_portal_bp)
     app.register_blueprint(scheduling_bp)
     app.register_blueprint(calendar_feed_bp)
+    app.register_blueprint(jobs_bp)
+    app.register_blueprint(intake_bp)
+    from portal import api
+    from portal.webhooks.views import bp as webhooks_bp
+
+    api.init_app(app)  # /api/v1 and its OpenAPI document (after web's error pages: wraps them)
+    app.register_blueprint(webhooks_bp)
 
     from portal import logs, metrics, readiness
 

@@ -25,9 +25,15 @@ def _print_demo(data: dict, base: str) -> None:
     click.echo("  Candidate links:")
     for person in data["candidates"]:
         click.echo(f"    {person['name']:<16} {person['link']}")
+    if data.get("public_page"):
+        click.echo(f"  Public page (anyone can apply): {data['public_page']['title']}")
+        click.echo(f"    {data['public_page']['url']}")
     if data.get("booking"):
         click.echo(f"  Booking page (a round to book herself): {data['booking']['name']}")
         click.echo(f"    {data['booking']['link']}")
+    if data.get("api_key"):
+        click.echo(f"  API key (demo): {data['api_key']}")
+        click.echo(f"    curl -H 'Authorization: Bearer {data['api_key']}' {base}/api/v1/openings")
     click.echo("")
 
 

@@ -70,6 +70,7 @@ def seed(db: Session, settings: Settings) -> dict[str, Any]:
         _seed_hiring(db, settings, recruiter, [maria, johan])
     _seed_working_hours(db, [maria, johan])
     offer = _seed_booking(db, settings, recruiter, [maria, johan])
+    published = _seed_public_page(db, settings, recruiter)
 
     people = []
     for candidate in db.scalars(select(Candidate).order_by(Candidate.id)):
@@ -78,6 +79,10 @@ def seed(db: Session, settings: Settings) -> dict[str, Any]:
                        "link": link_url(settings, token)})
     data: dict[str, Any] = {"staff": {"email": recruiter.email, "password": password},
                             "candidates": people}
+    from portal.intake.public import public_url
+
+    data["public_page"] = {"title": published.title, "url": public_url(settings, published)}
+    data["api_key"] = _seed_api_key(db, settings, recruiter)
     if offer is not None:  # her own link, straight to the booking page
         candidate = offer.application.candidate
         _link, token = issue_link(db, settings, candidate)
@@ -85,6 +90,75 @@ def seed(db: Session, settings: Settings) -> dict[str, Any]:
                            "link": link_url(settings, token,
                                             next_path=f"/portal/booking/{offer.id}")}
     return data
+
+
+def _seed_api_key(db: Session, settings: Settings, admin: User) -> str:
+    """A key for trying the API (README: "API and webhooks"). In demo mode it is the fixed
+    demo key; elsewhere (development) a fresh random one each run, the previous revoked."""
+    from portal.api import keys
+    from portal.api.models import ApiKey
+
+    if settings.env == "demo":
+        known = db.scalar(select(ApiKey).where(
+            ApiKey.prefix == keys.DEMO_TOKEN[:keys.LOOKUP]))
+        if known is not None:
+            known.revoked_at = None
+            return keys.DEMO_TOKEN
+        return keys.create_key(db, admin, "Demo integration", list(keys.SCOPES),
+                               token=keys.DEMO_TOKEN).token
+    for old in db.scalars(select(ApiKey).where(ApiKey.name == "Demo integration",
+                                               ApiKey.revoked_at.is_(None))):
+        old.revoked_at = utcnow()
+    return keys.create_key(db, admin, "Demo integration", list(keys.SCOPES)).token
+
+
+PUBLIC_APPLICANTS = (("Hanna Holm", "hanna@example.com", "sv"),
+                     ("Isak Nordin", "isak@example.com", "sv"),
+                     ("Julia Martins", "julia@example.com", "en"))
+
+
+def _demo_cv(name: str) -> bytes:
+    """A one-page PDF with the applicant's name (the public page accepts only real PDFs)."""
+    text = f"BT /F1 18 Tf 72 720 Td ({name}) Tj ET".encode()
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n" % len(text) + text + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return out
+
+
+def _seed_public_page(db: Session, settings: Settings, actor: User) -> Opening:
+    """A published opening with a few applications that came in through its public page
+    (once; the same opening on later runs)."""
+    import io
+
+    from portal.intake import public
+
+    found = db.scalar(select(Opening).where(Opening.published.is_(True)).order_by(Opening.id))
+    if found is not None:
+        return found
+    opening = services.create_opening(db, actor, services.OpeningData(
+        title="Kundtjänstmedarbetare", team="Kundtjänst",
+        description="Du hjälper våra kunder på telefon, i chatt och via mejl. Vi arbetar "
+                    "på distans med träffar på kontoret i Uppsala en gång i månaden.\n\n"
+                    "Du får en grundlig introduktion och en fadder de första veckorna.",
+        language="sv", published=True))
+    for name, email, lang in PUBLIC_APPLICANTS:
+        public.apply_publicly(db, settings, opening, public.PublicApplication(
+            name=name, email=email, phone="", language=lang, consent=True,
+            cv_name=f"cv-{name.split()[0].lower()}.pdf", cv_stream=io.BytesIO(_demo_cv(name))))
+    return opening
 
 
 def _seed_working_hours(db: Session, panel: list[User]) -> None:

@@ -1,6 +1,7 @@
 """Imports every model module so the metadata knows every table (Alembic, create_all)."""
 
 from portal.accounts.models import StaffSession, User
+from portal.api.models import ApiKey, IdempotentResponse
 from portal.booking.models import Adjustment, BookingOffer, BookingRequest, InterviewerHold
 from portal.decisions.models import (
     Decision,
@@ -17,6 +18,7 @@ from portal.feedback.models import (
     ScorecardAmendment,
     ScorecardRating,
 )
+from portal.hiring.conversation import CandidateMessage, StaffNote
 from portal.hiring.models import Application, Candidate, Interview, Opening, Stage
 from portal.links.models import CandidateSession, MagicLink
 from portal.messaging.models import OutboxMessage, WorkerHeartbeat
@@ -35,6 +37,7 @@ from portal.scheduling.models import (
     WorkingHours,
 )
 from portal.techcheck.models import TechCheckResult
+from portal.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "Adjustment", "BookingOffer", "BookingRequest", "InterviewerHold",
@@ -44,9 +47,11 @@ __all__ = [
     "Decision", "ExperienceAnswer", "ExperienceAsked", "MessageTemplate", "OutcomeMessage",
     "RejectionReason",
     "InterviewKit", "KitCompetency", "Scorecard", "ScorecardAmendment", "ScorecardRating",
+    "CandidateMessage", "StaffNote",
     "Application", "Candidate", "CandidateSession", "Interview", "MagicLink", "Opening",
     "OutboxMessage",
     "StaffSession", "Stage", "TechCheckResult", "User", "WorkerHeartbeat",
     "BusyBlock", "CalendarConnection", "CalendarEventCopy", "CalendarFeed", "CalendarSyncJob",
     "DayOff", "InterviewerSchedule", "WorkingHours",
+    "ApiKey", "IdempotentResponse", "WebhookDelivery", "WebhookEndpoint",
 ]

@@ -124,6 +124,18 @@ def _platform_name(key: str) -> str:
     return platform.name if platform else key
 
 
+def fmt_moment(value: datetime | None, tzname: str | None = None) -> str:
+    """A moment for people, short enough for a phone: '3 dec. 2026 kl. 14.00' /
+    '3 Dec 2026, 14:00', in the viewer's zone."""
+    if value is None:
+        return ""
+    local = value.astimezone(zone(tzname))
+    day = format_date(local, "d MMM y", locale=current_lang())
+    if current_lang() == "sv":
+        return f"{day} kl. {format_time(local, 'HH.mm', locale='sv')}"
+    return f"{day}, {format_time(local, 'HH:mm', locale='en')}"
+
+
 def fmt_short(value: datetime | None, tzname: str | None = None) -> str:
     """'2026-12-01 14.00' for tables."""
     if value is None:
@@ -263,7 +275,8 @@ def _handle_csrf(exc: CSRFError) -> Any:
         "nothing you had saved is lost."))
 
 
-UPLOAD_ENDPOINTS = frozenset({"candidate.upload_cv"})
+UPLOAD_ENDPOINTS = frozenset({"candidate.upload_cv", "jobs.apply",
+                              "intake.import_candidates"})
 
 
 def upload_limit() -> None:

@@ -101,6 +101,22 @@ def _seeded(app: Flask) -> dict[str, Any]:
     token = csrf_from(elin.get("/portal/privacy").text)
     cv = pdf_with(f"Elin Ek\nSystemutvecklare i Göteborg: {CV_WORDS}.")
     assert upload(elin, token, cv).status_code == 303
+    with app.app_context():
+        # A delivery and its replay: a table whose rows point at each other.
+        from portal.webhooks.models import WebhookDelivery, WebhookEndpoint
+
+        endpoint = WebhookEndpoint(url="https://hr.example.com/hooks", events="candidate.erased",
+                                   secret="whsec_" + "A" * 32)
+        db.session.add(endpoint)
+        db.session.flush()
+        first = WebhookDelivery(endpoint_id=endpoint.id, event_id="msg_1",
+                                event_type="candidate.erased", payload="{}")
+        db.session.add(first)
+        db.session.flush()
+        db.session.add(WebhookDelivery(endpoint_id=endpoint.id, event_id="msg_1",
+                                       event_type="candidate.erased", payload="{}",
+                                       replay_of_id=first.id))
+        db.session.commit()
     return {"staff": data["staff"], "links": links, "cv": cv}
 
 
@@ -270,7 +286,17 @@ def test_a_backup_goes_through_a_pipe(backup_of_a_portal, new_database, portals,
         manifest = json.load(tar.extractfile("manifest.json"))
     counts = {t: len(rows) for t, rows in _every_row(target).items()}
     assert counts == {t["name"]: t["rows"] for t in manifest["tables"]}
-    assert sum(counts.values()) > 100 and len(manifest["files"]) == 1
+    # Elin's CV in the pool and the CVs sent with the demo's public applications, each
+    # back in the upload folder.
+    files = sorted(f["path"] for f in manifest["files"])
+    restored = sorted(p.relative_to(tmp_path / "uploads").as_posix()
+                      for p in (tmp_path / "uploads").rglob("*") if p.is_file())
+    with target.app_context():
+        from portal.hiring.models import Application
+
+        sent = db.session.scalar(sa.select(sa.func.count()).where(
+            Application.cv_key.is_not(None)))
+    assert sum(counts.values()) > 100 and restored == files and len(files) == 1 + sent >= 2
 
 
 @pytest.mark.parametrize("engine", ["sqlite", "postgresql"])

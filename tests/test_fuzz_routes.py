@@ -53,8 +53,8 @@ COMMON_NAMES = (
     "send_date", "send_time", "subject", "body", "personal_line", "why", "until", "date",
     "time", "next_step_by", "candidate", "size", "page", "status", "email", "name", "label",
 )
-HTMX_TARGETS = ("candidate-rows", "experience", "message-fields", "pipeline", "pool-results",
-                "response", "save-status", "week", "calendar-feed", "nowhere")
+HTMX_TARGETS = ("candidate-rows", "experience", "message-fields", "message-compose", "pipeline",
+                "pool-results", "response", "save-status", "week", "calendar-feed", "nowhere")
 
 _GET = re.compile(r"""\.(?:form|args|values|files)\.get(?:list)?\(\s*f?["']([\w-]+)""")
 _FORM_CLASS = re.compile(r"\b(\w+Form)\(")
@@ -386,9 +386,12 @@ def test_no_route_answers_5xx(app: Flask, ctx: Any, role: str) -> None:
                         kwargs["content_type"] = "application/json"
                     else:
                         params.add("csrf_token", session.csrf)
-                        if rule.endpoint == "candidate.upload_cv":
+                        if rule.endpoint in ("candidate.upload_cv", "jobs.apply"):
                             params.add("cv", (io.BytesIO(data.draw(st.binary(max_size=300))),
                                               data.draw(text_values()) or "cv.pdf"))
+                        if rule.endpoint == "intake.import_candidates":
+                            params.add("file", (io.BytesIO(data.draw(st.binary(max_size=300))),
+                                                data.draw(text_values()) or "people.csv"))
                         kwargs["data"] = params
                 elif method == "GET":
                     query.update(params)

@@ -51,3 +51,16 @@ class UserForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[
         DataRequired(_l("Enter a password.")),
         Length(min=10, max=200, message=_l("The password must be at least 10 characters."))])
+
+
+class CodeForm(FlaskForm):
+    """The second step of signing in: a code from the app, or a recovery code."""
+    code = StringField(_l("Code"), validators=[
+        DataRequired(_l("Enter the code from your app.")), Length(max=40)])
+
+
+class DisableTwoFactorForm(FlaskForm):
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(_l("Enter your password.")), Length(max=200)])
+    code = StringField(_l("Code from your app or a recovery code"), validators=[
+        DataRequired(_l("Enter the code from your app.")), Length(max=40)])

@@ -116,10 +116,7 @@ def _select(table: sa.Table) -> sa.Select[Any]:
 
 def dump_table(conn: Connection, table: sa.Table, out: IO[bytes]) -> tuple[int, str]:
     """Write ``table``'s rows to ``out`` as JSON lines, streaming; (rows, sha256)."""
-    if any(fk.column.table is table for fk in table.foreign_keys):
-        # Rows of such a table would need ordering among themselves (parents first).
-        raise BackupError(f"Table {table.name} refers to itself; the backup format does not "
-                          "order rows within one table yet. Extend portal/backup/rows.py.")
+    _self_references(table)  # refuses what load_table could not put back
     encoders = [_ENCODE[_kind(c)] for c in table.columns]
     digest, rows = hashlib.sha256(), 0
     for row in conn.execute(_select(table).execution_options(yield_per=BATCH)):
@@ -130,6 +127,17 @@ def dump_table(conn: Connection, table: sa.Table, out: IO[bytes]) -> tuple[int, 
         digest.update(line)
         rows += 1
     return rows, digest.hexdigest()
+
+
+def _self_references(table: sa.Table) -> list[str]:
+    """The keys of the columns by which ``table``'s rows point at other rows of the same
+    table (a replay at the delivery it repeats). They are loaded empty and filled in once
+    every row is there, which needs a one-column primary key."""
+    own = [fk.parent.key for fk in table.foreign_keys if fk.column.table is table]
+    if own and len(table.primary_key.columns) != 1:
+        raise BackupError(f"Table {table.name} refers to itself and has a primary key of "
+                          "several columns; extend portal/backup/rows.py.")
+    return own
 
 
 def load_table(conn: Connection, table: sa.Table, columns: list[str],
@@ -144,16 +152,27 @@ def load_table(conn: Connection, table: sa.Table, columns: list[str],
     targets = [(by_name[name].key, _decoder(by_name[name])) for name in columns]
     digest, rows, batch = hashlib.sha256(), 0, []
     insert = table.insert()
+    own = _self_references(table)
+    later: list[dict[str, Any]] = []  # self-references, set once their rows all exist
     for line in lines:
         digest.update(line)
         values = json.loads(line)
         if len(values) != len(targets):
             raise ValueError(f"a row of {table.name} has {len(values)} values")
-        batch.append({key: decode(v) for (key, decode), v in zip(targets, values, strict=True)})
+        row = {key: decode(v) for (key, decode), v in zip(targets, values, strict=True)}
+        if own and any(row[key] is not None for key in own):
+            pk = next(iter(table.primary_key.columns)).key
+            later.append({"_pk": row[pk], **{f"_{key}": row[key] for key in own}})
+            row.update(dict.fromkeys(own))
+        batch.append(row)
         rows += 1
         if len(batch) >= BATCH:
             conn.execute(insert, batch)
             batch = []
     if batch:
         conn.execute(insert, batch)
+    if later:
+        pk_column = next(iter(table.primary_key.columns))
+        conn.execute(table.update().where(pk_column == sa.bindparam("_pk")).values(
+            {key: sa.bindparam(f"_{key}") for key in own}), later)
     return rows, digest.hexdigest()

@@ -448,3 +448,40 @@ def queue_booking_reminders(db: Session, settings: Settings) -> int:
         queue_offer_email(db, settings, offer, "reminder")
         sent += 1
     return sent
+
+
+@dataclass
+class PanelRequest:
+    """A round open for candidates to book with ``user`` on its panel: how many have
+    still to book (names are not shown: the member may not be on those panels yet)."""
+
+    request: BookingRequest
+    waiting: int
+
+    @property
+    def last_moment(self) -> datetime:
+        """The last minute of the window (its end is exclusive), for "up to and including"."""
+        return self.request.window_ends_at - timedelta(minutes=1)
+
+
+def requests_waiting_for(db: Session, user: User,
+                         now: datetime | None = None) -> list[PanelRequest]:
+    """Rounds not withdrawn whose booking window is still open, with ``user`` in the
+    panel pool and candidates yet to book, the window closing soonest first."""
+    from sqlalchemy import func
+
+    from portal.booking.models import booking_request_interviewer
+
+    now = now or utcnow()
+    rows = db.execute(
+        select(BookingRequest, func.count(BookingOffer.id))
+        .join(booking_request_interviewer,
+              booking_request_interviewer.c.request_id == BookingRequest.id)
+        .join(BookingOffer, BookingOffer.request_id == BookingRequest.id)
+        .where(booking_request_interviewer.c.user_id == user.id,
+               BookingRequest.withdrawn_at.is_(None), BookingRequest.window_ends_at > now,
+               BookingOffer.status == OfferStatus.OPEN)
+        .group_by(BookingRequest.id)
+        .options(selectinload(BookingRequest.opening))
+        .order_by(BookingRequest.window_ends_at, BookingRequest.id)).all()
+    return [PanelRequest(request, count) for request, count in rows]

@@ -29,7 +29,10 @@ from portal.messaging.services import enqueue, render_email
 from portal.settings import Settings
 from portal.timeutil import require_sane_date, utcnow
 
-FIELDS = {"name", "role", "personal_line"}
+FIELDS = {"name", "role", "personal_line", "portal_link"}
+# Where a template asks for the candidate's sign-in link to the portal: kept as written
+# while staff edit a message, filled in when it is written to the outbox.
+PORTAL_LINK = "{portal_link}"
 
 
 # ---------------------------------------------------------------- templates and reasons
@@ -147,13 +150,25 @@ def compose(db: Session, application: Application, kind: str, personal_line: str
             language: str | None = None) -> tuple[str, str]:
     """Subject and text for ``kind`` in the candidate's language, fields filled in."""
     language = language or application.candidate.language
+    return write(db, kind, language, {
+        "name": application.candidate.first_name, "role": application.opening.title,
+        "personal_line": personal_line.strip(), "portal_link": PORTAL_LINK})
+
+
+def write(db: Session, kind: str, language: str, values: dict[str, str]) -> tuple[str, str]:
+    """Subject and text of the ``kind`` template in ``language`` with ``values`` (one for
+    each of ``FIELDS``) filled in."""
     row = template(db, kind, language)
-    values = {"name": application.candidate.first_name, "role": application.opening.title,
-              "personal_line": personal_line.strip()}
     body = fill(row.body, values)
     while "\n\n\n" in body:  # an empty personal line leaves no hole
         body = body.replace("\n\n\n", "\n\n")
     return fill(row.subject, values), body.strip()
+
+
+def asks_for_link(db: Session, kind: str, language: str) -> bool:
+    """Whether the ``kind`` template in ``language`` has a place for the portal link."""
+    row = template(db, kind, language)
+    return PORTAL_LINK in row.subject or PORTAL_LINK in row.body
 
 
 # ---------------------------------------------------------------- decisions
@@ -209,14 +224,34 @@ def deliver(db: Session, message: OutcomeMessage, application: Application,
         portal_link = link_url(settings, token, next_path=f"/portal/applications/{application.id}")
         if message.kind.startswith("reject"):
             pool_link = link_url(settings, token, next_path="/portal/privacy")
+    body = message.body.replace(PORTAL_LINK, portal_link or "")
     text, html = render_email("candidate_outcome", candidate.language, candidate=candidate,
-                              body=message.body, link=pool_link, portal_link=portal_link)
+                              body=body, link=pool_link, portal_link=portal_link)
     enqueue(db, kind=f"outcome_{message.kind}", to_email=candidate.email,
-            to_name=candidate.name, subject=message.subject, text=text, html=html,
+            to_name=candidate.name, subject=message.subject.replace(PORTAL_LINK, ""),
+            text=text, html=html,
             candidate_id=candidate.id)
     message.sent_at = utcnow()
     if application.stage.is_end:
         application.outcome_published_at = application.outcome_published_at or message.sent_at
+
+
+def send_note(db: Session, actor: User, application: Application, subject: str, body: str,
+              settings: Settings | None = None) -> OutcomeMessage:
+    """A message in the recruiter's own words (no template) to a candidate whose process
+    is open; it says nothing about the outcome, so the portal shows no outcome from it."""
+    require_manager(actor)
+    if not subject.strip() or not body.strip():
+        raise DomainError(_l("The message needs a subject and a text."), field="body")
+    if application.is_closed:
+        raise DomainError(_l("This process is closed."))
+    message = OutcomeMessage(application_id=application.id, kind="note",
+                             subject=subject.strip()[:200], body=body.strip(),
+                             send_at=utcnow(), created_by_id=actor.id)
+    db.add(message)
+    db.flush()
+    deliver(db, message, application, settings)
+    return message
 
 
 def record_no_message(db: Session, actor: User, application: Application,

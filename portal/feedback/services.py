@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -435,3 +436,41 @@ def set_interview_kit(db: Session, interview: Interview, kit_id: int | None) -> 
         raise DomainError(_l("Scorecards have been started with the current kit; it can no "
                              "longer be changed."), field="kit_id")
     interview.kit_id = kit_id
+
+
+@dataclass(frozen=True)
+class Owed:
+    """A scorecard ``user`` still owes: the interview, when it is due, whether it is late."""
+
+    interview: Interview
+    due: datetime
+    overdue: bool
+
+
+def owed_scorecards(db: Session, user: User, since_days: int = 30, grace_hours: int = 24,
+                    now: datetime | None = None) -> list[Owed]:
+    """The scorecards ``user`` has not submitted for their panels' interviews that have
+    ended (in the last ``since_days``): due ``grace_hours`` after the end, the overdue ones
+    first (the longest overdue on top), then by due time."""
+    from datetime import timedelta
+
+    from sqlalchemy.orm import selectinload
+
+    from portal.hiring.models import InterviewStatus, interview_interviewer
+
+    now = now or utcnow()
+    submitted = select(Scorecard.interview_id).where(
+        Scorecard.interviewer_id == user.id, Scorecard.submitted_at.is_not(None))
+    interviews = [i for i in db.scalars(
+        select(Interview)
+        .join(interview_interviewer, interview_interviewer.c.interview_id == Interview.id)
+        .where(interview_interviewer.c.user_id == user.id, Interview.kit_id.is_not(None),
+               Interview.status == InterviewStatus.SCHEDULED,
+               Interview.starts_at >= now - timedelta(days=since_days),
+               Interview.starts_at <= now, Interview.id.not_in(submitted))
+        .options(selectinload(Interview.application).selectinload(Application.candidate),
+                 selectinload(Interview.application).selectinload(Application.opening)))
+        if i.ends_at <= now]
+    owed = [Owed(i, i.ends_at + timedelta(hours=grace_hours),
+                 i.ends_at + timedelta(hours=grace_hours) <= now) for i in interviews]
+    return sorted(owed, key=lambda o: (not o.overdue, o.due, o.interview.id))

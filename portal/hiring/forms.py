@@ -35,6 +35,12 @@ class OpeningForm(FlaskForm):
     reference_questions = TextAreaField(
         _l("Questions for referees, one per line (empty: our standard questions)"),
         validators=[Optional(), Length(max=5000)])
+    # The view offers the active recruiters and admins; alone, the form knows only "nobody".
+    recruiter_id = SelectField(_l("Responsible recruiter"), coerce=optional_id,
+                               choices=choices([("", _l("Nobody in particular"))]),
+                               validators=[Optional()], validate_choice=True)
+    published = BooleanField(_l("Published: anyone with the link can read the opening and "
+                                "apply on its public page"))
 
 
 class StageForm(FlaskForm):
@@ -44,6 +50,11 @@ class StageForm(FlaskForm):
                                  validators=[DataRequired(), Length(max=80), SingleLine()])
     public_name_sv = StringField(_l("Name candidates see (Swedish)"),
                                  validators=[DataRequired(), Length(max=80), SingleLine()])
+    entry_message = SelectField(_l("Message to the candidate on entering this stage"),
+                                choices=choices([
+                                    ("", _l("None")),
+                                    ("next_round", _l("Invitation to the next round")),
+                                    ("offer", _l("Offer"))]))
 
 
 class CandidateForm(FlaskForm):

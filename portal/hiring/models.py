@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, text
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import User
@@ -43,6 +45,21 @@ def stage_label(name: str) -> str:
     """A stage's internal name for staff to read: a default name in their language."""
     return stored_words(DEFAULT_STAGE_WORDS, name)
 
+# Where an application came from, and what a flag on it tells the recruiter.
+SOURCE_WORDS = {
+    "staff": _l("Added by staff"),
+    "public_page": _l("Public page"),
+    "import": _l("Imported"),
+    "pool": _l("Talent pool"),
+}
+FLAG_WORDS = {
+    "again_open": _l("Applied again on the public page while this process was open"),
+    "again_rejected": _l("Applied again on the public page within 6 months of being "
+                         "turned down"),
+    "again_closed": _l("Applied again on the public page after this process closed"),
+}
+
+
 class Opening(db.Model):
     """A role being hired for."""
 
@@ -62,8 +79,15 @@ class Opening(db.Model):
     response_days: Mapped[int] = mapped_column(default=5, server_default="5")
     # The questions referees answer, one per line (empty: the default questionnaire).
     reference_questions: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The opening's public page (/jobs/<id>) takes applications only while this is on.
+    published: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The person candidates' answers reach: Reply-To of messages to the opening's
+    # candidates, and the one told when a candidate writes.
+    recruiter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL"))
 
+    recruiter: Mapped[User | None] = relationship(foreign_keys=[recruiter_id])
     stages: Mapped[list[Stage]] = relationship(
         back_populates="opening", order_by="Stage.position", cascade="all, delete-orphan"
     )
@@ -83,6 +107,9 @@ class Stage(db.Model):
     public_name_en: Mapped[str] = mapped_column(String(80))
     public_name_sv: Mapped[str] = mapped_column(String(80))
     kind: Mapped[str] = mapped_column(String(20), default=StageKind.OPEN.value)
+    # The stage rule: the message template (a ``MessageTemplate`` kind) the candidate is
+    # sent on entering this stage; empty means none (the default).
+    entry_message: Mapped[str] = mapped_column(String(30), default="", server_default="")
 
     opening: Mapped[Opening] = relationship(back_populates="stages")
 
@@ -151,6 +178,20 @@ class Application(db.Model):
     outcome_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Where the candidate last stood in an open stage: what the portal shows until then.
     last_open_stage_id: Mapped[int | None] = mapped_column(ForeignKey("stage.id"))
+    # How the application came in: "staff" (typed in), "public_page", "import", "pool".
+    source: Mapped[str] = mapped_column(String(20), default="staff", server_default="staff",
+                                        index=True)
+    # Something for the recruiter to see: the person applied again on the public page
+    # while this application was open ("again_open"), soon after being turned down
+    # ("again_rejected") or after it closed otherwise ("again_closed").
+    flag: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The CV sent with a public application (a PDF kept outside the static folder).
+    cv_key: Mapped[str | None] = mapped_column(String(64))
+    cv_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    cv_size: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Its text, for "find anyone" (recruiters search it, interviewers do not).
+    cv_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     candidate: Mapped[Candidate] = relationship(back_populates="applications")
     opening: Mapped[Opening] = relationship(back_populates="applications")
@@ -165,6 +206,14 @@ class Application(db.Model):
         return self.closed_at is not None
 
     @property
+    def source_label(self) -> str:
+        return stored_words(SOURCE_WORDS, self.source)
+
+    @property
+    def flag_label(self) -> str:
+        return str(FLAG_WORDS.get(self.flag, "")) if self.flag else ""
+
+    @property
     def shown_stage(self) -> Stage:
         """The stage the candidate sees: an end stage only once they have been told."""
         if self.outcome_shown:
@@ -175,6 +224,11 @@ class Application(db.Model):
     def outcome_shown(self) -> bool:
         """The candidate sees an end stage only once they have been told."""
         return not self.stage.is_end or self.outcome_published_at is not None
+
+
+def application_cv_path(upload_dir: str, key: str) -> Path:
+    """Where the CV sent with a public application is kept (outside the static folder)."""
+    return Path(upload_dir) / "applications" / f"{key}.pdf"
 
 
 interview_interviewer = Table(

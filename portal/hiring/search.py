@@ -1,7 +1,9 @@
 """Find anyone: full-text search over candidates for the staff candidates page.
 
 One index entry per candidate holds their name and email, the titles of the openings they
-applied to, the names of the stages they stand in, and the talent-pool notes and CV text. It
+applied to, the names of the stages they stand in, the talent-pool notes and CV text, and
+the staff notes on the candidate (``hiring.notes``: searched by admins and recruiters only,
+like the pool's notes). It
 is the pool's engine (``portal.pool.search``): SQLite keeps an FTS5 table
 ``candidate_search`` (diacritics folded, prefix indexes, bm25), PostgreSQL a ``tsvector`` per
 candidate in a GIN index (names, openings and stages as written, notes and CV stemmed in the
@@ -9,8 +11,8 @@ candidate's language, folded spellings beside them). Only the letters and digits
 typed reach the engine (``pool.search.words``).
 
 The index follows every write by itself: a flush that changes a candidate, an application
-(its stage or opening), an opening's title, a stage's name or a pool profile's notes or CV
-marks the candidates it touches, and the commit rewrites their entries in the same
+(its stage or opening), an opening's title, a stage's name, a pool profile's notes or CV
+or a staff note marks the candidates it touches, and the commit rewrites their entries in the same
 transaction (``_collect`` and ``_before_commit`` below).
 """
 
@@ -24,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session, selectinload
 
+from portal.hiring.conversation import StaffNote
 from portal.hiring.models import (
     Application,
     Candidate,
@@ -34,6 +37,7 @@ from portal.hiring.models import (
     Stage,
     StageKind,
 )
+from portal.hiring.notes import notes_text
 from portal.pool.models import TalentProfile
 from portal.pool.search import _WORD, _with_folded, fold, words
 from portal.techcheck.models import TechCheckResult
@@ -43,6 +47,7 @@ MAX_PAGE = 10_000
 STATUSES = ("open", "closed", "hired", "rejected")
 VERDICTS = ("ready", "warnings", "not_ready")
 SORTS = ("relevance", "name", "activity", "applied")
+SOURCES = ("staff", "public_page", "import", "pool")
 _COLUMNS = ("name", "email", "openings", "stages", "notes", "cv")
 _BM25_WEIGHTS = (10.0, 6.0, 5.0, 4.0, 2.0, 1.0)
 _PENDING = "candidate_search_pending"
@@ -72,6 +77,12 @@ def _documents(db: Session, ids: list[int]) -> list[dict[str, Any]]:
             sa.select(TalentProfile.candidate_id, TalentProfile.notes, TalentProfile.cv_text)
             .where(TalentProfile.candidate_id.in_(list(rows)))):
         rows[cid]["notes"], rows[cid]["cv"] = notes or "", cv or ""
+    for cid, cv in db.execute(
+            sa.select(Application.candidate_id, Application.cv_text)
+            .where(Application.candidate_id.in_(list(rows)), Application.cv_text != "")):
+        rows[cid]["cv"] = f"{rows[cid]['cv']}\n{cv}".strip()
+    for cid, written in notes_text(db, list(rows)).items():
+        rows[cid]["notes"] = f"{rows[cid]['notes']}\n{written}".strip()
     for row in rows.values():
         row["openings"] = " ".join(row["openings"])
         row["stages"] = " ".join(row["stages"])
@@ -141,6 +152,12 @@ def _changed(obj: Any, *names: str) -> bool:
     return any(state.attrs[n].history.has_changes() for n in names)
 
 
+# The columns of the rows beside a candidate whose change rewrites the candidate's entry.
+_WATCHED: dict[type, tuple[str, ...]] = {Application: ("stage_id", "opening_id", "cv_text"),
+                                         TalentProfile: ("notes", "cv_text"),
+                                         StaffNote: ("body",)}
+
+
 @event.listens_for(Session, "after_flush")
 def _collect(session: Session, _context: Any) -> None:
     """Mark the candidates whose indexed text this flush changed."""
@@ -150,9 +167,8 @@ def _collect(session: Session, _context: Any) -> None:
         fresh = obj in session.new or obj in session.deleted
         if isinstance(obj, Candidate) and (fresh or _changed(obj, "name", "email", "language")):
             pending["candidates"].add(obj.id)
-        elif isinstance(obj, Application | TalentProfile) and (fresh or _changed(
-                obj, *(("stage_id", "opening_id") if isinstance(obj, Application)
-                       else ("notes", "cv_text")))):
+        elif isinstance(obj, Application | TalentProfile | StaffNote) and (
+                fresh or _changed(obj, *_WATCHED[type(obj)])):
             pending["candidates"].add(obj.candidate_id)
         elif isinstance(obj, Opening) and not fresh and _changed(obj, "title"):
             pending["openings"].add(obj.id)
@@ -194,6 +210,7 @@ class Query:
     verdict: str = ""
     overdue: bool = False
     reschedule: bool = False
+    source: str = ""  # how the application came in (Application.source)
     sort: str = ""
     page: int = 1
 
@@ -253,6 +270,8 @@ def _filters(f: Query, today: date, visible: Any | None) -> list[Any]:
             sa.select(Stage.id).where(Stage.kind == kind.value)))
     if f.overdue:
         app_where += [Application.closed_at.is_(None), Application.next_step_by < today]
+    if f.source:
+        app_where.append(Application.source == f.source)
     if f.reschedule:
         app_where.append(sa.exists().where(
             Interview.application_id == Application.id,

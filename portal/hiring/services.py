@@ -116,6 +116,8 @@ class OpeningData:
     language: str
     response_days: int = 5
     reference_questions: str = ""
+    recruiter_id: int | None = None
+    published: bool = False
 
 
 def create_opening(db: Session, actor: User, data: OpeningData) -> Opening:
@@ -125,7 +127,8 @@ def create_opening(db: Session, actor: User, data: OpeningData) -> Opening:
     opening = Opening(title=data.title.strip(), team=data.team.strip(),
                       description=data.description.strip(), language=data.language,
                       response_days=data.response_days,
-                      reference_questions=data.reference_questions.strip())
+                      reference_questions=data.reference_questions.strip(),
+                      recruiter_id=data.recruiter_id, published=data.published)
     for position, (name, en, sv, kind) in enumerate(DEFAULT_STAGES):
         opening.stages.append(Stage(position=position, name=name, public_name_en=en,
                                     public_name_sv=sv, kind=kind.value))
@@ -143,6 +146,8 @@ def update_opening(db: Session, actor: User, opening: Opening, data: OpeningData
     opening.language = data.language
     opening.response_days = data.response_days
     opening.reference_questions = data.reference_questions.strip()
+    opening.recruiter_id = data.recruiter_id
+    opening.published = data.published
 
 
 def rename_stage(db: Session, actor: User, stage: Stage, name: str, en: str, sv: str) -> None:
@@ -151,6 +156,22 @@ def rename_stage(db: Session, actor: User, stage: Stage, name: str, en: str, sv:
         raise DomainError(_l("Every stage needs all three names."))
     require_single_line(name=name, public_name_en=en, public_name_sv=sv)
     stage.name, stage.public_name_en, stage.public_name_sv = name.strip(), en.strip(), sv.strip()
+
+
+# The message templates (``decisions``' kinds) a stage may send on entry. A rejection's
+# words are not among them: closing a process writes its own outcome message.
+ENTRY_MESSAGE_KINDS = ("next_round", "offer")
+
+
+def set_entry_message(db: Session, actor: User, stage: Stage, kind: str) -> None:
+    """The stage rule: ``kind`` is sent to a candidate entering ``stage``; "" for none."""
+    require_manager(actor)
+    if kind and kind not in ENTRY_MESSAGE_KINDS:
+        raise DomainError(_l("Choose a message from the list."), field="entry_message")
+    if kind and stage.is_end:
+        raise DomainError(_l("A closing stage sends its outcome message, not a stage "
+                             "message."), field="entry_message")
+    stage.entry_message = kind
 
 
 # ---------------------------------------------------------------- candidates
@@ -272,6 +293,10 @@ def record_response(
     interview.response = answer
     interview.response_message = message if answer == Response.RESCHEDULE else ""
     interview.responded_at = utcnow()
+    if answer == Response.CONFIRMED:
+        from portal.webhooks.events import for_interview
+
+        for_interview(db, "interview.confirmed", interview)
 
 
 # ---------------------------------------------------------------- dashboard queries
@@ -303,3 +328,21 @@ def upcoming_interviews(db: Session, actor: User, limit: int = 50) -> list[Inter
 def count_open_applications(db: Session, opening: Opening) -> int:
     return db.scalar(select(func.count(Application.id)).where(
         Application.opening_id == opening.id, Application.closed_at.is_(None))) or 0
+
+
+def panel_interviews_between(db: Session, user: User, start: datetime,
+                             end: datetime) -> list[Interview]:
+    """The scheduled interviews ``user`` sits on that start in [start, end), soonest first,
+    with candidate and opening loaded (an interviewer's day)."""
+    from sqlalchemy.orm import selectinload
+
+    return list(db.scalars(
+        select(Interview)
+        .join(interview_interviewer, interview_interviewer.c.interview_id == Interview.id)
+        .where(interview_interviewer.c.user_id == user.id,
+               Interview.status == InterviewStatus.SCHEDULED,
+               Interview.starts_at >= start, Interview.starts_at < end)
+        .options(selectinload(Interview.application).selectinload(Application.candidate),
+                 selectinload(Interview.application).selectinload(Application.opening),
+                 selectinload(Interview.interviewers))
+        .order_by(Interview.starts_at, Interview.id)))

@@ -79,6 +79,11 @@ def process_window_open(
     return now < anchor + timedelta(days=settings.link_grace_days)
 
 
+# Where load_valid_link leaves the candidate's count of unread messages for the page
+# (session.info: it lives as long as the request's session).
+UNREAD_MESSAGES = "candidate_unread_messages"
+
+
 @functools.cache
 def _window_query() -> Any:
     """Built once: this runs on every candidate request, and building a select with two
@@ -104,8 +109,18 @@ def _window_query() -> Any:
     # The browser's session row, checked in the same query (no extra round trip per page).
     session_live = exists().where(CandidateSession.id == bindparam("session_id"),
                                   CandidateSession.link_id == MagicLink.id)
+    # The navigation's count of unread messages, in the same query too.
+    from portal.hiring.conversation import CandidateMessage, Direction
+
+    unread = (
+        select(func.count(CandidateMessage.id))
+        .where(CandidateMessage.candidate_id == MagicLink.candidate_id,
+               CandidateMessage.direction == Direction.TO_CANDIDATE.value,
+               CandidateMessage.read_at.is_(None))
+        .scalar_subquery()
+    )
     return (
-        select(MagicLink, Candidate, open_apps, last_closed, pool_until, session_live)
+        select(MagicLink, Candidate, open_apps, last_closed, pool_until, session_live, unread)
         .join(Candidate, Candidate.id == MagicLink.candidate_id)
         .where(MagicLink.id == bindparam("link_id"))
     )
@@ -120,7 +135,8 @@ def load_valid_link(
     row = db.execute(_window_query(), {"link_id": link_id, "session_id": session_id}).first()
     if row is None:
         raise LinkProblem("invalid")
-    link, candidate, open_count, last_closed, pool_until, session_live = row
+    link, candidate, open_count, last_closed, pool_until, session_live, unread = row
+    db.info.setdefault(UNREAD_MESSAGES, {})[candidate.id] = int(unread or 0)
     if link.revoked_at is not None:
         raise LinkProblem("revoked", candidate)
     if link.expires_at <= utcnow():

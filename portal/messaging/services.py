@@ -14,8 +14,10 @@ from portal.i18n import force_locale
 from portal.messaging.models import MessageStatus, OutboxMessage
 from portal.timeutil import utcnow
 
-# Headers a message may carry beyond the ones the worker always sets (RFC 2369, RFC 8058).
-EXTRA_HEADERS = frozenset({"List-Unsubscribe", "List-Unsubscribe-Post"})
+# Headers a message may carry beyond the ones the worker always sets (RFC 2369, RFC 8058);
+# a message's own Reply-To (a person, e.g. the responsible recruiter) replaces the
+# configured MAIL_REPLY_TO.
+EXTRA_HEADERS = frozenset({"List-Unsubscribe", "List-Unsubscribe-Post", "Reply-To"})
 
 
 def new_message_id(mail_from: str) -> str:

@@ -108,7 +108,8 @@ def _address(value: str) -> Address | str:
 
 def build_email(settings: Settings, message: OutboxMessage) -> EmailMessage:
     """The MIME message: plain text, an HTML alternative, and the calendar file; a
-    Reply-To when ``MAIL_REPLY_TO`` is set, and the message's own extra headers.
+    Reply-To (the message's own, else ``MAIL_REPLY_TO`` when set), and the message's own
+    extra headers.
 
     Headers are built as objects (``email.headerregistry``) from values flattened to one
     line, never by joining strings, so a control character that reached a name or a
@@ -118,13 +119,15 @@ def build_email(settings: Settings, message: OutboxMessage) -> EmailMessage:
     email["From"] = _address(settings.mail_from)
     email["To"] = Address(display_name=one_line(message.to_name),
                           addr_spec=one_line(message.to_email))
-    if settings.mail_reply_to:
-        email["Reply-To"] = _address(settings.mail_reply_to)
+    own = dict(message.headers or {})
+    reply_to = own.pop("Reply-To", "") or settings.mail_reply_to
+    if reply_to:
+        email["Reply-To"] = _address(reply_to)
     email["Subject"] = one_line(message.subject)
     email["Date"] = format_datetime(utcnow())
     email["Message-ID"] = message.message_id or new_message_id(settings.mail_from)
     email["Auto-Submitted"] = "auto-generated"
-    for name, value in sorted((message.headers or {}).items()):
+    for name, value in sorted(own.items()):
         if name in EXTRA_HEADERS:
             email[name] = one_line(value)
     email.set_content(message.text_body)
@@ -541,6 +544,10 @@ def run_once(app: Flask, stop: threading.Event | None = None) -> RunReport:
         run_daily(db.session, settings)
         db.session.commit()
         deliver_due(db.session, settings, report, stop)
+        from portal.webhooks.delivery import deliver_due as deliver_webhooks
+
+        deliver_webhooks(db.session, stop=stop)  # claims and commits on its own
+        db.session.commit()
         from portal.scheduling import duties as calendar_duties
 
         calendar_duties.run(db.session, settings, stop)  # read calendars, write interviews

@@ -8,6 +8,7 @@ import secrets
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -186,17 +187,23 @@ def safe_upload_name(filename: str | None) -> str:
     return name
 
 
-def store_cv(db: Session, settings: Settings, profile: TalentProfile, filename: str | None,
-             stream: io.BufferedIOBase) -> None:
-    """Check, extract and keep a CV outside the static folder; nothing is stored when a
-    check fails."""
+def read_cv(filename: str | None, stream: IO[bytes]) -> tuple[str, bytes, str]:
+    """A CV as uploaded, checked: (a safe name, the bytes, the text); a real, readable PDF
+    of at most 10 MB, or DomainError(field="cv")."""
     name = safe_upload_name(filename)
     data = stream.read(MAX_CV_BYTES + 1)
     if len(data) > MAX_CV_BYTES:
         raise DomainError(_l("The file is larger than 10 MB."), field="cv")
     if not data:
         raise DomainError(_l("The file is empty."), field="cv")
-    text = extract_pdf_text(data)
+    return name, data, extract_pdf_text(data)
+
+
+def store_cv(db: Session, settings: Settings, profile: TalentProfile, filename: str | None,
+             stream: io.BufferedIOBase) -> None:
+    """Check, extract and keep a CV outside the static folder; nothing is stored when a
+    check fails."""
+    name, data, text = read_cv(filename, stream)
     key = secrets.token_hex(16)
     path = _cv_path(settings, key)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -44,3 +44,19 @@ class AuditEvent(db.Model):
     actor_id: Mapped[int | None] = mapped_column()
     action: Mapped[str] = mapped_column(String(40), index=True)
     candidate_id: Mapped[int | None] = mapped_column(index=True)  # no FK: survives erasure
+
+
+class NoticeConsent(db.Model):
+    """Consent to the privacy notice, given on a public application: the exact notice
+    version and language, and the application it came with."""
+
+    __tablename__ = "notice_consent"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"),
+                                              index=True)
+    application_id: Mapped[int | None] = mapped_column(
+        ForeignKey("application.id", ondelete="SET NULL"))
+    text_version: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(2))
+    given_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

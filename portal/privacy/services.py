@@ -24,7 +24,7 @@ from portal.privacy.models import AuditEvent, TalentConsent
 from portal.settings import Settings
 from portal.timeutil import utcnow
 
-CONSENT_TEXT_VERSION = "2026-11-25.1"
+CONSENT_TEXT_VERSION = "2026-12-02.1"  # wording of the consent changed
 
 
 def audit(db: Session, action: str, candidate_id: int | None, actor_kind: str,
@@ -144,7 +144,7 @@ def scrub_rows(db: Session, scrub: Callable[[str], str],
 def erase(db: Session, candidate: Candidate, actor_kind: str = "candidate",
           settings: Settings | None = None, actor_id: int | None = None) -> None:
     """Anonymise the candidate: person data gone, links revoked, messages cancelled, their
-    name taken out of staff's notes; counts that identify nobody stay. The talent pool's
+    name taken out of staff's notes; counts that identify no one are kept. The talent pool's
     part (profile, CV, holds, saved searches) is ``pool.services.forget``'s; the lifecycle's
     ``erase`` does both."""
     from portal.references.models import Referee, ReferenceRequest
@@ -165,6 +165,15 @@ def erase(db: Session, candidate: Candidate, actor_kind: str = "candidate",
 
         db.execute(update(OutcomeMessage).where(OutcomeMessage.application_id.in_(app_ids))
                    .values(subject="", body="", skipped_reason=""))
+        # The CVs sent with public applications: the files and their names go.
+        from portal.hiring.models import application_cv_path
+
+        for key in db.scalars(select(Application.cv_key).where(
+                Application.id.in_(app_ids), Application.cv_key.is_not(None))):
+            if settings is not None:
+                application_cv_path(settings.upload_dir, key).unlink(missing_ok=True)
+        db.execute(update(Application).where(Application.id.in_(app_ids))
+                   .values(cv_key=None, cv_name="", cv_size=0, cv_text=""))
     db.execute(update(TechCheckResult).where(TechCheckResult.candidate_id == cid)
                .values(payload="{}", browser="", system=""))
     db.execute(update(TalentConsent).where(TalentConsent.candidate_id == cid,

@@ -34,10 +34,137 @@ AUDIT_ACTIONS = {
     "staff_role_changed": _l("Changed a colleague's role"),
     "staff_activated": _l("Activated a staff account"),
     "staff_deactivated": _l("Deactivated a staff account"),
+    "applied_public": _l("Applied on the public page"),
+    "notice_consent_given": _l("Agreed to the privacy notice"),
+    "applied_again": _l("Applied again on the public page"),
+    "imported": _l("Imported from a CSV file"),
+    "merged": _l("Merged with another record of the same person"),
+    "merged_away": _l("Merged into another record and removed"),
+    "staff_2fa_enabled": _l("Turned on two-factor sign-in"),
+    "staff_2fa_disabled": _l("Turned off two-factor sign-in"),
+    "staff_2fa_signed_in": _l("Signed in with a code from the app"),
+    "staff_2fa_recovery_used": _l("Signed in with a recovery code"),
+    "staff_2fa_failed": _l("Typed a wrong two-factor code"),
+    "staff_2fa_codes_renewed": _l("Made new recovery codes"),
+    "staff_2fa_reset": _l("Reset a colleague's two-factor sign-in"),
+    "staff_2fa_required": _l("Required two-factor sign-in of everyone"),
+    "staff_2fa_not_required": _l("Stopped requiring two-factor sign-in"),
 }
 
 ACTOR_KINDS = {"staff": _l("Staff"), "candidate": _l("The candidate"),
-               "system": _l("The system")}
+               "system": _l("The system"), "api_key": _l("An API key")}
+
+AUDIT_ACTIONS.update({
+    "note_added": _l("Wrote a note"),
+    "note_changed": _l("Changed a note"),
+    "note_deleted": _l("Deleted a note"),
+    "message_sent": _l("Wrote to the candidate"),
+    "api_read": _l("Read through the API"),
+    "api_write": _l("Changed through the API"),
+})
+
+# An event as a sentence: (someone else did it, the candidate did it themself). In the
+# first, %(actor)s is the person who did it, %(candidate)s the candidate's name and
+# %(whose)s its possessive ("Anna Berg's", "Anna Bergs"); in the second, %(actor)s is the
+# candidate.
+AUDIT_SENTENCES: dict[str, tuple[Any, Any]] = {
+    "viewed": (_l("%(actor)s opened %(whose)s page"),
+               _l("%(actor)s opened their page")),
+    "changed": (_l("%(actor)s changed %(whose)s details"),
+                _l("%(actor)s changed their details")),
+    "exported": (_l("%(actor)s exported %(whose)s scorecards in a comparison"),
+                 _l("%(actor)s exported their scorecards")),
+    "erased": (_l("%(actor)s erased %(whose)s data"), _l("%(actor)s erased their data")),
+    "data_exported": (_l("%(actor)s took a copy of %(whose)s data"),
+                      _l("%(actor)s took a copy of their data")),
+    "consent_given": (_l("%(actor)s added %(candidate)s to the talent pool"),
+                      _l("%(actor)s joined the talent pool")),
+    "consent_extended": (_l("%(actor)s extended %(whose)s consent to the talent pool"),
+                         _l("%(actor)s extended their consent to the talent pool")),
+    "consent_withdrawn": (_l("%(actor)s ended %(whose)s consent to the talent pool"),
+                          _l("%(actor)s withdrew their consent to the talent pool")),
+    "profile_changed": (_l("%(actor)s changed %(whose)s talent pool profile"),
+                        _l("%(actor)s changed their talent pool profile")),
+    "profile_viewed": (_l("%(actor)s opened %(whose)s talent pool profile"),
+                       _l("%(actor)s opened their talent pool profile")),
+    "profile_expired": (_l("%(whose)s talent pool profile was removed when the consent ran out"),
+                        _l("%(whose)s talent pool profile was removed when the consent ran out")),
+    "cv_uploaded": (_l("%(actor)s uploaded a CV for %(candidate)s"),
+                    _l("%(actor)s uploaded their CV")),
+    "cv_removed": (_l("%(actor)s removed %(whose)s CV"), _l("%(actor)s removed their CV")),
+    "cv_downloaded": (_l("%(actor)s opened %(whose)s CV"), _l("%(actor)s opened their CV")),
+    "pool_invited": (_l("%(actor)s invited %(candidate)s from the talent pool to an opening"),
+                     _l("%(actor)s was invited from the talent pool to an opening")),
+    "invite_interested": (_l("%(candidate)s answered an invitation: interested"),
+                          _l("%(candidate)s answered an invitation: interested")),
+    "invite_not_now": (_l("%(candidate)s answered an invitation: not now"),
+                       _l("%(candidate)s answered an invitation: not now")),
+    "invite_never": (_l("%(candidate)s answered an invitation: never again"),
+                     _l("%(candidate)s answered an invitation: never again")),
+    "hold_placed": (_l("%(actor)s kept %(whose)s data past the retention rules"),
+                    _l("%(actor)s kept their data past the retention rules")),
+    "hold_released": (_l("%(actor)s released the hold on %(whose)s data"),
+                      _l("%(actor)s released the hold on their data")),
+    "staff_invited": (_l("%(actor)s invited a colleague"), _l("%(actor)s invited a colleague")),
+    "staff_role_changed": (_l("%(actor)s changed a colleague's role"),
+                           _l("%(actor)s changed a colleague's role")),
+    "staff_activated": (_l("%(actor)s activated a staff account"),
+                        _l("%(actor)s activated a staff account")),
+    "staff_deactivated": (_l("%(actor)s deactivated a staff account"),
+                          _l("%(actor)s deactivated a staff account")),
+    "note_added": (_l("%(actor)s wrote a note on %(candidate)s"),
+                   _l("%(actor)s wrote a note on %(candidate)s")),
+    "note_changed": (_l("%(actor)s changed a note on %(candidate)s"),
+                     _l("%(actor)s changed a note on %(candidate)s")),
+    "note_deleted": (_l("%(actor)s deleted a note on %(candidate)s"),
+                     _l("%(actor)s deleted a note on %(candidate)s")),
+    "message_sent": (_l("%(actor)s wrote to %(candidate)s"),
+                     _l("%(actor)s wrote to %(candidate)s")),
+}
+
+# Two-factor sign-in: staff events about their own account (no candidate).
+AUDIT_SENTENCES.update({action: (sentence, sentence) for action, sentence in {
+    "staff_2fa_enabled": _l("%(actor)s turned on two-factor sign-in"),
+    "staff_2fa_disabled": _l("%(actor)s turned off two-factor sign-in"),
+    "staff_2fa_signed_in": _l("%(actor)s signed in with a code from the app"),
+    "staff_2fa_recovery_used": _l("%(actor)s signed in with a recovery code"),
+    "staff_2fa_failed": _l("%(actor)s typed a wrong two-factor code"),
+    "staff_2fa_codes_renewed": _l("%(actor)s made new recovery codes"),
+    "staff_2fa_reset": _l("%(actor)s reset a colleague's two-factor sign-in"),
+    "staff_2fa_required": _l("%(actor)s required two-factor sign-in of everyone"),
+    "staff_2fa_not_required": _l("%(actor)s stopped requiring two-factor sign-in"),
+}.items()})
+
+ERASED_CANDIDATE = _l("an erased candidate")
+GONE_CANDIDATE = _l("a removed candidate")
+GONE_COLLEAGUE = _l("a former colleague")
+SOMEONE = _l("someone")
+THE_PORTAL = _l("the portal")
+
+
+def is_erased_email(candidate_id: int, email: str) -> bool:
+    """Erasure leaves the row with this address (``privacy.services.erase``)."""
+    return email == f"erased-{candidate_id}@invalid"
+
+
+def possessive(name: str, lang: str) -> str:
+    """"Anna Berg's" / "Anna Bergs" ("Lars" stays "Lars" in Swedish)."""
+    if lang == "sv":
+        return name if name[-1:].lower() in ("s", "x", "z") else name + "s"
+    return name + "'s"
+
+
+def audit_sentence(action: str, actor: str, candidate: str, lang: str,
+                   by_candidate: bool = False) -> str:
+    """One event in words: "Maria Lind opened Anna Berg's CV"."""
+    forms = AUDIT_SENTENCES.get(action)
+    if forms is None:
+        label = audit_action_label(action)
+        return f"{actor}: {label}" + (f" ({candidate})" if candidate else "")
+    text = str(forms[1] if by_candidate else forms[0])
+    sentence = text % {"actor": actor, "candidate": candidate or str(SOMEONE),
+                       "whose": possessive(candidate or str(SOMEONE), lang)}
+    return sentence[:1].upper() + sentence[1:]
 
 
 def audit_action_label(action: str) -> str:
@@ -106,6 +233,11 @@ EXPORT_LABELS = {
     "invited_at": _l("Invited on"),
     "answer": _l("Answer"),
     "answered_at": _l("Answered on"),
+    "notes_from_staff": _l("Notes our staff wrote about you"),
+    "edited_at": _l("Changed on"),
+    "text": _l("Text"),
+    "messages": _l("Messages"),
+    "from": _l("From"),
 }
 
 VALUE_WORDS: dict[str, dict[str, Any]] = {
@@ -119,6 +251,7 @@ VALUE_WORDS: dict[str, dict[str, Any]] = {
     "remote": {"onsite": _l("On site"), "hybrid": _l("Hybrid"), "remote": _l("Remote")},
     "answer": {"interested": _l("Interested"), "not_now": _l("Not now"),
                "never": _l("Never again")},
+    "from": {"in": _l("You"), "out": _l("Us")},
 }
 
 

@@ -45,6 +45,7 @@ from portal.platforms.links import new_jitsi_room_link
 from portal.process import lifecycle
 from portal.settings import Settings
 from portal.timeutil import utcnow
+from portal.webhooks import events as webhooks
 
 
 @dataclass
@@ -158,6 +159,8 @@ def book(db: Session, settings: Settings, candidate: Candidate, offer: BookingOf
         # interview of this process already sent is told of a change by email.
         ask_for_adjustments(db, settings, application, adjustments, note)
     notify.send_invitation(db, settings, interview)
+    webhooks.for_interview(db, "booking.made", interview, booking_request_id=request.id,
+                           offer_id=offer.id)
     return interview
 
 

@@ -55,10 +55,12 @@ from portal.hiring.services import (
     require_manager,
 )
 from portal.locks import lock, refresh_all
+from portal.process import stage_rules
 from portal.process.models import StageChange
 from portal.scheduling.sync import queue_calendar_sync
 from portal.settings import Settings
 from portal.timeutil import require_sane_date, utcnow, zone
+from portal.webhooks import events as webhooks
 
 # Default stage names (internal) with a role in the process.
 INTERVIEW_STAGE_NAMES = ("Interview", "Final interview")
@@ -153,6 +155,11 @@ def _record(db: Session, application: Application, before: Stage | None, after: 
     db.add(StageChange(application_id=application.id, from_stage_id=before.id if before else None,
                        to_stage_id=after.id, actor_kind=actor.kind, actor_id=actor.id,
                        transition=transition, reason=reason.strip()[:2000], at=utcnow()))
+    # Other systems hear of every move (webhooks), in the same transaction as the move.
+    webhooks.for_application(db, "application.created" if before is None else
+                             "application.stage_changed", application, stage_id=after.id,
+                             from_stage_id=before.id if before else None,
+                             transition=transition)
 
 
 def _set_stage(db: Session, application: Application, stage: Stage, transition: str,
@@ -278,16 +285,28 @@ def answer_pool_invite(db: Session, settings: Settings, invite: Any,
 # ---------------------------------------------------------------- moving
 
 
+class StageConflict(DomainError):
+    """The application is no longer where the person moving it saw it."""
+
+
 def move(db: Session, settings: Settings, actor: User | Actor, application: Application,
-         stage: Stage, reason: str = "", next_step_by: date | None = None) -> None:
+         stage: Stage, reason: str = "", next_step_by: date | None = None,
+         expected_stage_id: int | None = None) -> None:
     """Move to any stage of the opening (the board). An end stage closes the process with
-    all its consequences; an open stage from a closed process reopens it."""
+    all its consequences; an open stage from a closed process reopens it. With
+    ``expected_stage_id`` (the column the card was dragged from), a move someone else made
+    in the meantime is not overridden: ``StageConflict``."""
     who = _as_actor(actor)
     who.require_manager()
     if stage.opening_id != application.opening_id:
         raise NotFound(_l("No such stage."))
     require_sane_date(next_step_by, field="next_step_by")
     _lock(db, application)
+    if expected_stage_id is not None and application.stage_id != expected_stage_id:
+        raise StageConflict(_l("Someone else moved %(name)s to %(stage)s a moment ago. The "
+                               "card now shows where the application is.",
+                               name=application.candidate.name,
+                               stage=application.stage.display_name))
     if stage.kind == StageKind.NOT_SELECTED:
         return reject(db, settings, who, application, reason)
     if stage.kind == StageKind.WITHDRAWN:
@@ -301,8 +320,12 @@ def move(db: Session, settings: Settings, actor: User | Actor, application: Appl
 
 
 def _after_open_move(db: Session, settings: Settings, application: Application,
-                     next_step_by: date | None = None) -> None:
+                     next_step_by: date | None = None, announce: bool = True) -> None:
+    """What entering an open stage does: the promise follows, the stage's rule writes to
+    the candidate (unless the caller writes its own message), references are asked for."""
     _recompute_promise(application, next_step_by)
+    if announce:
+        stage_rules.announce_entry(db, settings, application)
     if application.stage.name == REFERENCE_STAGE_NAME:
         from portal.references.services import ask_candidate_for_referees
 
@@ -329,17 +352,18 @@ def advance_target(application: Application) -> Stage:
 
 
 def advance(db: Session, settings: Settings, actor: User | Actor,
-            application: Application) -> Stage:
+            application: Application, announce: bool = True) -> Stage:
     who = _as_actor(actor)
     who.require_manager()
     _lock(db, application)
     target = advance_target(application)
     _set_stage(db, application, target, "advance", who)
-    _after_open_move(db, settings, application)
+    _after_open_move(db, settings, application, announce=announce)
     return target
 
 
-def offer(db: Session, settings: Settings, actor: User | Actor, application: Application) -> None:
+def offer(db: Session, settings: Settings, actor: User | Actor, application: Application,
+          announce: bool = True) -> None:
     who = _as_actor(actor)
     who.require_manager()
     _lock(db, application)
@@ -350,7 +374,7 @@ def offer(db: Session, settings: Settings, actor: User | Actor, application: App
         later = [s for s in application.opening.stages if s.kind == StageKind.OPEN]
         target = later[-1]
     _set_stage(db, application, target, "offer", who)
-    _after_open_move(db, settings, application)
+    _after_open_move(db, settings, application, announce=announce)
 
 
 def reopen(db: Session, settings: Settings, actor: User | Actor, application: Application) -> None:
@@ -421,13 +445,18 @@ def decide(db: Session, settings: Settings, actor: User, application: Applicatio
         if reason not in {r.label for r in decisions.reasons(db)}:
             raise DomainError(_l("Choose a reason for the rejection."), field="reason")
         reject(db, settings, actor, application, reason)
+    # The decision comes with its own message (or a reason for none): no stage rule too.
     elif kind == "offer":
-        offer(db, settings, actor, application)
+        offer(db, settings, actor, application, announce=False)
     elif kind == "advance":
-        advance(db, settings, actor, application)
+        advance(db, settings, actor, application, announce=False)
     else:
         raise DomainError(_l("Choose a decision."), field="kind")
-    return decisions.record_decision(db, actor, application, kind, reason)
+    decision = decisions.record_decision(db, actor, application, kind, reason)
+    db.flush()
+    webhooks.for_application(db, "decision.recorded", application, decision_id=decision.id,
+                             kind=kind)
+    return decision
 
 
 # ---------------------------------------------------------------- interviews
@@ -464,9 +493,13 @@ def schedule(db: Session, settings: Settings, actor: User | Actor, application: 
     queue_calendar_sync(db, interview)  # into each panel member's connected calendar
     if target.position > application.stage.position:
         _set_stage(db, application, target, "schedule", who)
+        # The invitation sent with it is the news; a candidate who booked knows already.
+        if not send and who.kind != "candidate":
+            stage_rules.announce_entry(db, settings, application)
     _recompute_promise(application)
     if send:
         notify.send_invitation(db, settings, interview)
+    webhooks.for_interview(db, "interview.scheduled", interview)
     return interview
 
 
@@ -538,6 +571,7 @@ def _cancel(db: Session, settings: Settings, interview: Interview,
     holds.release(db, interview)  # the panel's held time is free again
     queue_calendar_sync(db, interview)  # out of the panel's calendars
     notify.send_cancellation(db, settings, interview, candidate=tell_candidate)
+    webhooks.for_interview(db, "interview.cancelled", interview)
 
 
 def cancel_interview(db: Session, settings: Settings, actor: User | Actor,
@@ -569,10 +603,15 @@ def erase(db: Session, settings: Settings, candidate: Candidate, actor_kind: str
             _close(db, settings, application, _end_stage(application, StageKind.WITHDRAWN),
                    "erase", who, tell_candidate=False)
     forget(db, settings, candidate)  # while the name is still there to scrub
+    from portal.hiring.messages import erase_part as erase_conversation
+
+    erase_conversation(db, candidate)  # staff notes and the message thread
     from portal.booking.adjustments import erase_candidate as erase_adjustments
 
     erase_adjustments(db, candidate)
     anonymise(db, candidate, actor_kind=actor_kind, settings=settings, actor_id=actor_id)
+    webhooks.emit(db, "candidate.erased", {"candidate_id": candidate.id},
+                  f"candidate:{candidate.id}")
 
 
 def export(db: Session, candidate: Candidate) -> dict[str, Any]:
@@ -585,6 +624,9 @@ def export(db: Session, candidate: Candidate) -> dict[str, Any]:
     data = process_part(db, candidate)
     data.update(export_part(db, candidate))
     data.update(booking_part(db, candidate))
+    from portal.hiring.messages import export_part as conversation_part
+
+    data.update(conversation_part(db, candidate))
     return data
 
 

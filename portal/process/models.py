@@ -33,3 +33,17 @@ class StageChange(db.Model):
 
     from_stage: Mapped[Stage | None] = relationship(foreign_keys=[from_stage_id])
     to_stage: Mapped[Stage] = relationship(foreign_keys=[to_stage_id])
+
+
+class StageEntryMessage(db.Model):
+    """The last time a stage rule wrote to an application's candidate on entering a stage.
+    One row per application and stage (the key): moving out and back within
+    ``ENTRY_MESSAGE_QUIET`` does not write again, and two moves at once cannot both insert."""
+
+    __tablename__ = "stage_entry_message"
+
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("application.id", ondelete="CASCADE"), primary_key=True)
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -26,7 +26,9 @@ from portal.scheduling.forms import (
     HoursForm,
     IcsForm,
 )
-from portal.timeutil import all_zones, utcnow
+from portal.timeutil import utcnow
+from portal.web import current_lang
+from portal.zones import fit_picker
 
 bp = Blueprint("scheduling", __name__, url_prefix="/staff/availability")
 guard_staff(bp)
@@ -56,7 +58,6 @@ def _form_error(form: Any, exc: DomainError) -> None:
 
 def _hours_form(schedule: services.Schedule) -> HoursForm:
     form = HoursForm()
-    form.timezone.choices = choices((z, z.replace("_", " ")) for z in sorted(all_zones()))
     if not form.is_submitted():
         form.timezone.data = schedule.timezone
         for weekday, key in enumerate(WEEKDAY_KEYS):
@@ -67,6 +68,7 @@ def _hours_form(schedule: services.Schedule) -> HoursForm:
                 getattr(form, f"{key}_end").data = _clock(period.end)
                 getattr(form, f"{key}_break_start").data = _clock(period.break_start)
                 getattr(form, f"{key}_break_end").data = _clock(period.break_end)
+    fit_picker(form.timezone, utcnow(), current_lang())
     return form
 
 

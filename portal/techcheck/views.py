@@ -116,19 +116,26 @@ def upload() -> Any:
     return _timed(jsonify(received=received, receive_ms=round(receive_ms, 2)))
 
 
+def read_payload() -> tuple[Any, Any]:
+    """The run the browser posted: (payload, None), or (None, the answer refusing it)."""
+    if request.content_length is None or request.content_length > schema.MAX_BYTES:
+        return None, (jsonify(error="payload too large or without length",
+                              limit=schema.MAX_BYTES), 413)
+    if not request.is_json:
+        return None, (jsonify(error="not JSON"), 400)
+    try:
+        return schema.parse(request.get_data(cache=False)), None
+    except schema.BadPayload as exc:
+        return None, (jsonify(error=str(exc)), 400)
+
+
 @bp.post("/results")
 @limiter.limit("30 per hour", key_func=candidate_or_client)
 def results() -> Any:
     """Validate, score and store a run; answer with the report to show."""
-    if request.content_length is None or request.content_length > schema.MAX_BYTES:
-        return jsonify(error="payload too large or without length",
-                       limit=schema.MAX_BYTES), 413
-    if not request.is_json:
-        return jsonify(error="not JSON"), 400
-    try:
-        payload = schema.parse(request.get_data(cache=False))
-    except schema.BadPayload as exc:
-        return jsonify(error=str(exc)), 400
+    payload, refusal = read_payload()
+    if refusal is not None:
+        return refusal
     try:
         result, report = services.record(db.session, g.candidate, payload)
     except NotFound:

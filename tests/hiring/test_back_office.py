@@ -198,10 +198,11 @@ def test_pipeline_move_in_place_through_htmx(client, recruiter, ctx):
     page = client.get(f"/staff/openings/{opening_id}")
     response = client.post(f"/staff/applications/{application.id}/move",
                            data={"stage_id": str(target.id)},
-                           headers={"HX-Request": "true", "HX-Target": "pipeline",
+                           headers={"HX-Request": "true", "HX-Target": f"app-{application.id}",
                                     "X-CSRFToken": csrf_from(page.text)})
     assert response.status_code == 200
-    assert response.text.lstrip().startswith('<div id="pipeline"')
+    assert f'<div class="cards" id="cards-{target.id}" hx-swap-oob="afterbegin">' in response.text
+    assert '<div id="pipeline"' not in response.text  # only what changed
     assert "HX-Request" in response.headers["Vary"]
     ctx.expire_all()
     assert ctx.get(Application, application.id).stage_id == target.id

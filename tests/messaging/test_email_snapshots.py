@@ -17,7 +17,8 @@ from portal.platforms.registry import get_platform
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 KINDS = ["candidate_invitation", "candidate_update", "candidate_cancellation",
          "candidate_reminder", "candidate_new_link", "interviewer_invitation",
-         "interviewer_update", "interviewer_cancellation", "pool_invite"]
+         "interviewer_update", "interviewer_cancellation", "pool_invite",
+         "candidate_message", "staff_mention", "staff_candidate_message"]
 
 
 def _context() -> dict:
@@ -31,6 +32,7 @@ def _context() -> dict:
         preparation="Ha cv:t nära till hands.", what_to_expect="")
     user = User(id=2, name="Maria Chef", email="maria@example.com")
     return {"candidate": candidate, "interview": interview, "opening": opening, "user": user,
+            "author": User(id=4, name="Per Holm", email="per@example.com"),
             "platform": get_platform("teams"), "tz": "Europe/Stockholm",
             "link": "https://jobs.example.com/c/TOKEN", "checked": False, "day": "tomorrow"}
 

@@ -171,6 +171,26 @@ def new_for_stage(opening_id: int, stage_id: int) -> Any:
     return _create(opening, applications, stage, back)
 
 
+@bp.route("/openings/<int:opening_id>/booking/new", methods=["GET", "POST"])
+def new_for_applications(opening_id: int) -> Any:
+    """Offer a round to the open applications ticked on the board or the candidates page
+    (``?application_id=...``, after the bulk preview)."""
+    opening = hiring.get_opening(db.session, current_user, opening_id)
+    ids = [int(raw) for raw in request.args.getlist("application_id")
+           if raw.isascii() and raw.isdigit() and len(raw) < 10]
+    applications = list(db.session.scalars(
+        select(Application).where(Application.opening_id == opening.id,
+                                  Application.id.in_(ids),
+                                  Application.closed_at.is_(None))
+        .order_by(Application.created_at))) if ids else []
+    back = url_for("hiring.pipeline", opening_id=opening.id)
+    if not applications:
+        flash(_("Nobody to offer the round to: no open application is in "
+                "this stage."), "error")
+        return redirect(back, 303)
+    return _create(opening, applications, None, back)
+
+
 @bp.get("/openings/<int:opening_id>/booking")
 def requests(opening_id: int) -> Any:
     """The opening's booking requests: who has booked which time, and who has not yet."""

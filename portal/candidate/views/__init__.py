@@ -42,4 +42,5 @@ from portal.candidate.views import (  # noqa: E402, F401
     guides,
     interviews,
     links,
+    messages,
 )

@@ -228,12 +228,12 @@ def my_data_json() -> Response:
 def my_data() -> Any:
     """The same, as a page to read."""
     from portal.privacy.words import readable_export
-    from portal.web import fmt_date, fmt_time
+    from portal.web import fmt_moment
 
     data = lifecycle.export(db.session, g.candidate)
     db.session.commit()
     tz = g.candidate.timezone
-    sections = readable_export(data, lambda v: f"{fmt_date(v, tz)} {fmt_time(v, tz)}")
+    sections = readable_export(data, lambda v: fmt_moment(v, tz))
     return render_template("candidate/my_data.html", sections=sections)
 
 

@@ -21,8 +21,9 @@ from portal.candidate.views import (
 from portal.extensions import db
 from portal.hiring.models import Candidate
 from portal.platforms.registry import PLATFORMS, TROUBLESHOOTING, get_platform
-from portal.timeutil import all_zones, is_valid_zone
-from portal.web import safe_next
+from portal.timeutil import is_valid_zone, utcnow
+from portal.web import current_lang, safe_next
+from portal.zones import search_attrs, zone_choices
 
 
 @bp.get("/portal/guides/<platform_key>")
@@ -41,7 +42,9 @@ def timezone_form() -> Any:
     """Choose the zone times are shown in (the browser's is used until the candidate
     chooses)."""
     candidate: Candidate = g.candidate
-    return render_template("candidate/timezone.html", zones=sorted(all_zones()),
+    return render_template("candidate/timezone.html",
+                           zones=zone_choices(utcnow(), current_lang(), candidate.timezone),
+                           search=search_attrs(),
                            tz=candidate.timezone,
                            back=safe_next(request.args.get("next"), url_for(".overview")))
 

@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from portal.accounts.views import guard_staff
 from portal.errors import DomainError
-from portal.timeutil import all_zones
+from portal.timeutil import utcnow
 
 bp = Blueprint("hiring", __name__, url_prefix="/staff")
 guard_staff(bp)
@@ -27,7 +27,11 @@ def _manager() -> None:
 
 
 def _zone_choices() -> list[tuple[str, str]]:
-    return [(z, z.replace("_", " ")) for z in sorted(all_zones())]
+    """The time-zone picker's options as (zone, label) pairs (portal/zones.py)."""
+    from portal.web import current_lang
+    from portal.zones import zone_choices
+
+    return [(c.value, c.label) for c in zone_choices(utcnow(), current_lang())]
 
 
 def _form_error(form: Any, exc: DomainError) -> None:
@@ -41,8 +45,11 @@ def _form_error(form: Any, exc: DomainError) -> None:
 # The pages register themselves on ``bp``.
 from portal.hiring.views import (  # noqa: E402, F401
     admin,
+    bulk,
     candidates,
+    conversation,
     dashboard,
     interviews,
     openings,
+    report,
 )

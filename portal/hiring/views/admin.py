@@ -17,6 +17,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.accounts import services as accounts
+from portal.accounts import twofactor
 from portal.accounts.forms import InviteForm, UserForm
 from portal.accounts.models import ROLE_LABELS, Role, User
 from portal.accounts.services import create_user
@@ -50,7 +51,9 @@ def users() -> Any:
 def _users_page(form: UserForm, invite: InviteForm) -> Any:
     people = db.session.scalars(select(User).order_by(User.name)).all()
     return render_template("staff/users.html", form=form, invite=invite, people=people,
-                           roles=ROLE_LABELS), (422 if form.errors or invite.errors else 200)
+                           roles=ROLE_LABELS,
+                           require_2fa=twofactor.requires_two_factor(db.session)), (
+        422 if form.errors or invite.errors else 200)
 
 
 def _audit_staff(action: str) -> None:
@@ -136,4 +139,42 @@ def toggle_user(user_id: int) -> Any:
     else:
         _audit_staff("staff_activated" if person.active else "staff_deactivated")
         db.session.commit()
+    return redirect(url_for(".users"), 303)
+
+
+@bp.post("/users/two-factor")
+def require_two_factor() -> Any:
+    """Admins require two-factor sign-in of everyone, or stop requiring it."""
+    if current_user.role != Role.ADMIN:
+        abort(403)
+    required = request.form.get("required") == "yes"
+    try:
+        twofactor.set_requirement(db.session, current_user, required)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+    else:
+        _audit_staff("staff_2fa_required" if required else "staff_2fa_not_required")
+        db.session.commit()
+        flash(_("Two-factor sign-in is now required for everyone.") if required
+              else _("Two-factor sign-in is no longer required."), "success")
+    return redirect(url_for(".users"), 303)
+
+
+@bp.post("/users/<int:user_id>/two-factor/reset")
+def reset_two_factor(user_id: int) -> Any:
+    """Admins reset a colleague's two-factor sign-in (a lost phone): it is off, and the
+    colleague is signed out everywhere."""
+    if current_user.role != Role.ADMIN:
+        abort(403)
+    person = db.get_or_404(User, user_id)
+    try:
+        twofactor.reset_by_admin(db.session, current_user, person)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+    else:
+        _audit_staff("staff_2fa_reset")
+        db.session.commit()
+        flash(_("Two-factor sign-in of %(name)s is reset.", name=person.name), "success")
     return redirect(url_for(".users"), 303)

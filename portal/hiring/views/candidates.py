@@ -33,18 +33,20 @@ from portal.hiring.forms import (
     MoveForm,
 )
 from portal.hiring.models import Candidate, Opening, Stage, stage_label
-from portal.hiring.views import _form_error, _manager, _settings, _zone_choices, bp
+from portal.hiring.views import _form_error, _manager, _settings, bp
+from portal.intake.merge import possible_duplicates
 from portal.links.models import MagicLink
 from portal.links.services import revoke_all
 from portal.pool import retention
 from portal.pool import services as pool_services
 from portal.pool.search import MAX_QUERY as search_max_query
 from portal.privacy.services import audit
-from portal.process import lifecycle
+from portal.process import bulk, lifecycle
 from portal.references import services as refs
 from portal.techcheck import services as techcheck
 from portal.timeutil import utcnow
-from portal.web import is_htmx_target
+from portal.web import current_lang, is_htmx_target
+from portal.zones import fit_picker
 
 
 @bp.get("/candidates")
@@ -74,7 +76,8 @@ def candidates() -> Any:
         template, rows=rows, shown=shown, q=query.q, query=query, found=found, waiting=waiting,
         now=now, tz=_settings().default_timezone, openings=openings_, stage_names=stage_names,
         stage_label=stage_label, statuses=search.STATUSES, verdicts=search.VERDICTS,
-        args=args, last_activity=search.last_activity, manager=manager))
+        args=args, last_activity=search.last_activity, manager=manager,
+        bulk_actions=bulk.action_choices()))
     response.vary.add("HX-Request")
     return response
 
@@ -93,15 +96,16 @@ def _search_query() -> search.Query:
         status=args.get("status", "") if args.get("status") in search.STATUSES else "",
         verdict=args.get("verdict", "") if args.get("verdict") in search.VERDICTS else "",
         overdue=args.get("overdue") == "1", reschedule=args.get("reschedule") == "1",
+        source=args.get("source", "") if args.get("source") in search.SOURCES else "",
         sort=args.get("sort", "") if args.get("sort") in search.SORTS else "",
         page=min(number("page") or 1, search.MAX_PAGE))
 
 
 def _candidate_form(candidate: Candidate | None = None) -> CandidateForm:
     form = CandidateForm(obj=candidate)
-    form.timezone.choices = choices(_zone_choices())
     if candidate is None and not form.is_submitted():
         form.timezone.data = _settings().default_timezone
+    fit_picker(form.timezone, utcnow(), current_lang())
     return form
 
 
@@ -165,6 +169,14 @@ def candidate(candidate_id: int) -> Any:
 
     audit(db.session, "viewed", person.id, "staff", current_user.id)
     db.session.commit()
+    return candidate_page(person)
+
+
+def candidate_page(person: Candidate, status: int = 200, **extra: Any) -> Any:
+    """The candidate page; ``extra`` for a form that comes back with what was typed (the
+    notes and messages views)."""
+    from portal.hiring.views.conversation import conversation_context
+
     links = db.session.scalars(
         select(MagicLink).where(MagicLink.candidate_id == person.id)
         .order_by(MagicLink.issued_at.desc()).limit(20)).all()
@@ -206,7 +218,10 @@ def candidate(candidate_id: int) -> Any:
                            answers_of=refs.answers_of,
                            competency_names=competency_names,
                            pool_profile=pool_services.profile_of(db.session, person.id),
-                           hold=retention.active_hold(db.session, person.id))
+                           hold=retention.active_hold(db.session, person.id),
+                           duplicates=possible_duplicates(db.session, person)
+                           if current_user.can_manage_hiring else [],
+                           **conversation_context(person, applications, extra)), status
 
 
 def _staff_names() -> dict[int, str]:

@@ -26,18 +26,19 @@ from portal.forms import choices
 from portal.hiring import notify, services
 from portal.hiring.forms import InterviewForm
 from portal.hiring.models import Application, Interview
-from portal.hiring.views import _form_error, _manager, _settings, _zone_choices, bp
+from portal.hiring.views import _form_error, _manager, _settings, bp
 from portal.platforms.links import InvalidMeetingLink, new_jitsi_room_link, validate_meeting_link
 from portal.platforms.registry import platform_choices
 from portal.process import lifecycle
-from portal.timeutil import is_valid_zone, zone
+from portal.timeutil import is_valid_zone, utcnow, zone
+from portal.web import current_lang
+from portal.zones import fit_picker
 
 
 def _interview_form(application: Application,
                     interview: Interview | None = None) -> InterviewForm:
     tz = _settings().default_timezone
     form = InterviewForm()
-    form.timezone.choices = choices(_zone_choices())
     form.platform.choices = choices(platform_choices())
     interviewers = db.session.scalars(
         select(User).where(User.active.is_(True)).order_by(User.name)).all()
@@ -66,6 +67,7 @@ def _interview_form(application: Application,
             form.kit_id.data = interview.kit_id
         elif kits:
             form.kit_id.data = kits[0].id
+    fit_picker(form.timezone, utcnow(), current_lang())
     return form
 
 
@@ -218,7 +220,8 @@ def cancel_interview(interview_id: int) -> Any:
             return redirect(url_for(".candidate", candidate_id=item.application.candidate_id),
                             303)
         return ask("staff/confirm.html", _cancel_confirmation(item),
-                   200 if request.method == "GET" else 422)
+                   200 if request.method == "GET" else 422,
+                   subject=f"{item.round_name} – {item.application.candidate.name}")
     try:
         lifecycle.cancel_interview(db.session, _settings(), current_user, item)
     except DomainError as exc:

@@ -35,6 +35,25 @@
     if (box) box.textContent = tooLarge ? input.getAttribute("data-too-large") : "";
   });
 
+  // After a swap the old button is gone and focus would fall to the page: it moves to the
+  // new message (marked by the server), or else to the swapped part's heading.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var spot = document.querySelector("[data-focus-after-swap]");
+    if (spot) {
+      spot.removeAttribute("data-focus-after-swap");
+      spot.focus();
+      return;
+    }
+    var active = document.activeElement;
+    if (active && active !== document.body && document.contains(active)) return;
+    var part = event.target && document.contains(event.target) ? event.target : null;
+    var heading = part && part.querySelector ? part.querySelector("h1, h2, h3") : null;
+    if (heading) {
+      if (!heading.hasAttribute("tabindex")) heading.setAttribute("tabindex", "-1");
+      heading.focus();
+    }
+  });
+
   // The pool's "save this search" form saves what the search form shows right now.
   document.addEventListener("htmx:afterSettle", function () {
     var results = document.querySelector("#pool-results input[name=query]");
@@ -86,6 +105,22 @@
     return rtf.format(Math.max(1, Math.round(seconds / 60)), "minute");
   }
 
+  // The visible countdown is not a live region: a screen reader hears it only when it
+  // matters, once 15 minutes before and once at the start.
+  var lastTick = null;
+  function announce(start, now) {
+    var box = document.querySelector("[data-countdown-announce]");
+    if (!box) return;
+    var soon = start - 15 * 60000;
+    var said = null;
+    if (lastTick !== null && lastTick < start && now >= start && now - start < 5 * 60000) {
+      said = box.getAttribute("data-started");
+    } else if (lastTick !== null && lastTick < soon && now >= soon && now < start) {
+      said = box.getAttribute("data-soon");
+    }
+    if (said) box.textContent = said;
+  }
+
   function tick() {
     var now = Date.now();
     document.querySelectorAll("[data-countdown]").forEach(function (el) {
@@ -100,7 +135,9 @@
       else if (now <= end) text = words.now;
       else text = words.ended;
       if (el.textContent !== text) el.textContent = text;
+      announce(start, now);
     });
+    lastTick = now;
     document.querySelectorAll("[data-join-opens]").forEach(function (el) {
       if (now >= Date.parse(el.getAttribute("data-join-opens")) && !el.classList.contains("join-open")) {
         el.classList.add("join-open");
@@ -130,7 +167,53 @@
     }).catch(function () { /* the field stays selected for copying by hand */ });
   });
 
+  // A time-zone list gets a search box: typing "tokyo", "indien" or "+05:30" leaves only the
+  // zones that match (and the one chosen now). Without this file the list is still there.
+  function enhanceZonePickers() {
+    document.querySelectorAll("select[data-zone-picker]").forEach(function (select) {
+      if (select.getAttribute("data-enhanced")) return;
+      select.setAttribute("data-enhanced", "1");
+      var all = Array.prototype.slice.call(select.options);
+      var words = all.map(function (o) {
+        return (o.textContent + " " + (o.getAttribute("data-search") || "")).toLowerCase();
+      });
+      var wrap = document.createElement("div");
+      wrap.className = "zone-search";
+      var label = document.createElement("label");
+      var input = document.createElement("input");
+      input.type = "search";
+      input.id = (select.id || "zone") + "-search";
+      input.autocomplete = "off";
+      input.setAttribute("aria-controls", select.id);
+      label.htmlFor = input.id;
+      label.textContent = select.getAttribute("data-search-label") || "";
+      wrap.appendChild(label);
+      wrap.appendChild(input);
+      // Search first, then choose: the box goes above the list's own label.
+      var own = select.labels && select.labels[0];
+      var before = own && own.parentNode === select.parentNode ? own : select;
+      select.parentNode.insertBefore(wrap, before);
+      input.addEventListener("input", function () {
+        var query = input.value.trim().toLowerCase().replace(/\u2212/g, "-");
+        var chosen = select.value;
+        while (select.options.length) select.remove(0);
+        all.forEach(function (option, i) {
+          if (!query || option.value === chosen || words[i].indexOf(query) !== -1) {
+            select.add(option);
+          }
+        });
+        select.value = chosen;
+      });
+      // Enter in the search box would send the form with the old choice: keep it here.
+      input.addEventListener("keydown", function (event) {
+        if (event.key === "Enter") { event.preventDefault(); select.focus(); }
+      });
+    });
+  }
+  document.addEventListener("htmx:afterSettle", enhanceZonePickers);
+
   document.addEventListener("DOMContentLoaded", function () {
+    enhanceZonePickers();
     enableCopyButtons();
     syncTimeZone();
     if (document.querySelector("[data-countdown], [data-join-opens]")) {

@@ -403,6 +403,8 @@
       audioCtx.resume();
     }
     show("tc-steps");
+    // The button is disabled while the check runs: focus goes to the first step, not the page.
+    $("tc-devices-h").focus();
     var result = { schema: 1, interview_id: data.interview ? parseInt(data.interview, 10) : null,
       browser: browserInfo() };
     say("tc-browser-status", word("Done"));
@@ -440,7 +442,7 @@
         var report = $("tc-report");
         report.innerHTML = html;  // rendered and escaped by the server
         say("tc-network-status", word("Done"));
-        report.focus();
+        (document.getElementById("tc-verdict") || report).focus();
       });
     }).catch(function () {
       say("tc-network-status", word("Failed"));

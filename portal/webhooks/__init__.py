@@ -1,0 +1,1 @@
+"""Webhooks: events told to other systems, signed, queued, retried and logged."""
