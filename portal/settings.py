@@ -221,7 +221,10 @@ class Settings:
         options: dict[str, Any] = {"pool_recycle": 1800}
         url = make_url(database_url)
         if url.get_backend_name() == "postgresql":
-            server = []
+            # psycopg prepares a statement it has run five times on a connection, and the
+            # server then may plan it once for any values: searches whose cost swings with
+            # the words (a word in 8 CVs or in 25,000) need a plan for the values at hand.
+            server = ["-c plan_cache_mode=force_custom_plan"]
             if self.db_statement_timeout:
                 server.append(f"-c statement_timeout={self.db_statement_timeout * 1000}")
             if self.db_idle_in_transaction_timeout:

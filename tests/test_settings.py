@@ -101,7 +101,8 @@ def test_postgresql_connections_carry_timeouts_and_keepalives():
     options = settings.engine_options("postgresql+psycopg://u@h/db")
     args = options["connect_args"]
     assert args["connect_timeout"] == 3
-    assert args["options"] == ("-c statement_timeout=15000 "
+    assert args["options"] == ("-c plan_cache_mode=force_custom_plan "
+                               "-c statement_timeout=15000 "
                                "-c idle_in_transaction_session_timeout=300000")
     assert args["keepalives"] == 1 and args["tcp_user_timeout"] == 30000
     assert args["keepalives_idle"] + args["keepalives_interval"] * args["keepalives_count"] <= 30
@@ -109,7 +110,7 @@ def test_postgresql_connections_carry_timeouts_and_keepalives():
     off = load_settings({**GOOD, "DB_STATEMENT_TIMEOUT": "0",
                          "DB_IDLE_IN_TRANSACTION_TIMEOUT": "0", "DB_TCP_TIMEOUT": "0"})
     assert off.engine_options("postgresql+psycopg://u@h/db")["connect_args"] == {
-        "connect_timeout": 3}
+        "connect_timeout": 3, "options": "-c plan_cache_mode=force_custom_plan"}
     assert "options" not in settings.engine_options(
         "postgresql+psycopg://u@h/db?options=-c%20search_path%3Dx")["connect_args"]
     with pytest.raises(SettingsError, match="DB_CONNECT_TIMEOUT"):
