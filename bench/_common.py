@@ -1,13 +1,16 @@
-"""What the benchmarks share: an SMTP sink that counts what it receives, and bulk
-inserts of "other" candidates so a page is measured against a realistic database."""
+"""What the benchmarks share: an app on a fresh database of either engine, an SMTP sink
+that counts what it receives, and bulk inserts of "other" candidates so a page is measured
+against a realistic database."""
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
 import socket
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -135,3 +138,58 @@ def add_others(session: Any, opening_id: int, stage_id: int, others: int,
              "updated_at": now}
             for aid in app_ids])
         session.commit()
+
+
+PG_ADMIN_URL = os.environ.get("PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@contextlib.contextmanager
+def bench_app(backend: str, prefix: str, **config: Any) -> Iterator[tuple[Any, Any]]:
+    """(app, db) on a fresh database of ``backend`` ("sqlite" in a temporary folder, or a
+    PostgreSQL database made at PG_ADMIN_URL), migrated to head; everything made is
+    removed afterwards."""
+    import secrets
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    pg_name = None
+    if backend == "postgresql":
+        import psycopg
+
+        pg_name = f"portal_bench_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{pg_name}"')
+        url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{pg_name}"
+    else:
+        url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+    os.environ.update({"PORTAL_ENV": "test", "SECRET_KEY": secrets.token_urlsafe(48),
+                       "DATABASE_URL": url})
+    from flask_migrate import upgrade
+
+    from portal import create_app
+    from portal.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url.replace(
+        "postgresql://", "postgresql+psycopg://", 1), **config})
+    try:
+        with app.app_context():
+            upgrade()
+        yield app, db
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        shutil.rmtree(workdir, ignore_errors=True)
+        if pg_name:
+            import psycopg
+
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+
+
+def vacuum(db: Any) -> None:
+    """Fresh planner statistics after a bulk seed (PostgreSQL; nothing on SQLite)."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.execute(db.text("VACUUM ANALYZE"))

@@ -11,21 +11,17 @@ the bench makes and drops its own database.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import re
-import secrets
-import shutil
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from _common import bench_app, vacuum  # noqa: E402
 
-PG_ADMIN_URL = os.environ.get("PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 APPLICATIONS = 2_000
 MOVES = 50
 PASSWORD = "bench board password"  # noqa: S105 (a throwaway account in a throwaway database)
@@ -65,34 +61,12 @@ def seed(db) -> tuple[int, list]:  # noqa: ANN001
 
 
 def run(backend: str) -> tuple:
-    from flask_migrate import upgrade
-
-    workdir = Path(tempfile.mkdtemp(prefix="portal-boardbench-"))
-    pg_name = None
-    if backend == "postgresql":
-        import psycopg
-
-        pg_name = f"portal_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{pg_name}"')
-        url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{pg_name}"
-    else:
-        url = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    os.environ.update({"PORTAL_ENV": "test", "SECRET_KEY": secrets.token_urlsafe(48),
-                       "DATABASE_URL": url})
-    from portal import create_app
-    from portal.extensions import db
     from portal.hiring.models import Application
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url.replace(
-        "postgresql://", "postgresql+psycopg://", 1), "RATELIMIT_ENABLED": False})
-    try:
+    with bench_app(backend, "portal-boardbench-", RATELIMIT_ENABLED=False) as (app, db):
         with app.app_context():
-            upgrade()
             opening_id, stages = seed(db)
-            if backend == "postgresql":
-                with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-                    c.execute(db.text("VACUUM ANALYZE"))
+            vacuum(db)
             applied, screening = stages[0].id, stages[1].id
         client = app.test_client()
         page = client.get("/staff/login").text
@@ -127,15 +101,6 @@ def run(backend: str) -> tuple:
         print(f"  {backend}: move p50 {row[3]:.1f} ms, p95 {p95:.1f} ms, "
               f"{max(sizes):,} bytes", flush=True)
         return row
-    finally:
-        with app.app_context():
-            db.engine.dispose()
-        shutil.rmtree(workdir, ignore_errors=True)
-        if pg_name:
-            import psycopg
-
-            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
 
 
 def main() -> None:

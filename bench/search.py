@@ -12,24 +12,19 @@ the bench makes and drops its own database.
 from __future__ import annotations
 
 import itertools
-import os
 import random
-import secrets
-import shutil
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+from _common import bench_app, vacuum  # noqa: E402
 from pool_search import COMMON, FIRST, LAST, vocabulary  # noqa: E402
 
-PG_ADMIN_URL = os.environ.get("PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 CANDIDATES = 100_000
 REPEAT = 40
 
@@ -80,68 +75,36 @@ def seed(db, rng: random.Random, vocab: list[str]) -> list:  # noqa: ANN001
 
 
 def run(backend: str) -> list[tuple]:
-    from flask_migrate import upgrade
-
-    workdir = Path(tempfile.mkdtemp(prefix="portal-searchbench-"))
-    pg_name = None
-    if backend == "postgresql":
-        import psycopg
-
-        pg_name = f"portal_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{pg_name}"')
-        url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{pg_name}"
-    else:
-        url = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    os.environ.update({"PORTAL_ENV": "test", "SECRET_KEY": secrets.token_urlsafe(48),
-                       "DATABASE_URL": url})
-    from portal import create_app
-    from portal.extensions import db
     from portal.hiring import search
 
     rng = random.Random(7)
     vocab = vocabulary(rng, 20000)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url.replace(
-        "postgresql://", "postgresql+psycopg://", 1)})
     results = []
-    try:
-        with app.app_context():
-            upgrade()
-            began = time.perf_counter()
-            openings = seed(db, rng, vocab)
-            seeded = time.perf_counter() - began
-            if backend == "postgresql":
-                with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-                    c.execute(db.text("VACUUM ANALYZE"))
-            today = date.today()
-            queries = {
-                "rare CV word + opening": search.Query(q=vocab[4000], opening=openings[3].id),
-                "common CV word + opening": search.Query(q=vocab[40], opening=openings[3].id),
-                "name + stage": search.Query(q="anna", stage="Screening"),
-                "prefix while typing + open": search.Query(q=vocab[9000][:4], status="open"),
-                "opening title + overdue": search.Query(q="frontend", overdue=True),
-                "no words, opening, by name": search.Query(opening=openings[5].id, sort="name"),
-            }
-            for label, query in queries.items():
-                total = search.search(db.session, query, today).total
-                samples = []
-                for _ in range(REPEAT):
-                    start = time.perf_counter()
-                    search.search(db.session, query, today)
-                    samples.append((time.perf_counter() - start) * 1000)
-                samples.sort()
-                p95 = samples[int(len(samples) * 0.95) - 1]
-                results.append((backend, label, total, statistics.median(samples), p95, seeded))
-                print(f"  {backend} {label:<28} {total:>7,} found  p95 {p95:7.1f} ms", flush=True)
-    finally:
-        with app.app_context():
-            db.engine.dispose()
-        shutil.rmtree(workdir, ignore_errors=True)
-        if pg_name:
-            import psycopg
-
-            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+    with bench_app(backend, "portal-searchbench-") as (app, db), app.app_context():
+        began = time.perf_counter()
+        openings = seed(db, rng, vocab)
+        seeded = time.perf_counter() - began
+        vacuum(db)
+        today = date.today()
+        queries = {
+            "rare CV word + opening": search.Query(q=vocab[4000], opening=openings[3].id),
+            "common CV word + opening": search.Query(q=vocab[40], opening=openings[3].id),
+            "name + stage": search.Query(q="anna", stage="Screening"),
+            "prefix while typing + open": search.Query(q=vocab[9000][:4], status="open"),
+            "opening title + overdue": search.Query(q="frontend", overdue=True),
+            "no words, opening, by name": search.Query(opening=openings[5].id, sort="name"),
+        }
+        for label, query in queries.items():
+            total = search.search(db.session, query, today).total
+            samples = []
+            for _ in range(REPEAT):
+                start = time.perf_counter()
+                search.search(db.session, query, today)
+                samples.append((time.perf_counter() - start) * 1000)
+            samples.sort()
+            p95 = samples[int(len(samples) * 0.95) - 1]
+            results.append((backend, label, total, statistics.median(samples), p95, seeded))
+            print(f"  {backend} {label:<28} {total:>7,} found  p95 {p95:7.1f} ms", flush=True)
     return results
 
 
