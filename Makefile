@@ -13,6 +13,13 @@ $(BIN)/activate:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install -q -e ".[dev]"
+	# caldav's HTTP client (niquests) brings urllib3-future, whose wheel overwrites urllib3
+	# at every interpreter start, and requests-based tools (schemathesis) then break. Built
+	# from source with URLLIB3_NO_OVERRIDE=1 it keeps to its own namespace (its docs' advice).
+	URLLIB3_NO_OVERRIDE=1 $(BIN)/pip install -q --force-reinstall --no-deps \
+		--no-binary=urllib3-future urllib3-future
+	$(BIN)/python -c "import shutil, sysconfig; shutil.rmtree(sysconfig.get_paths()['purelib'] + '/urllib3', ignore_errors=True)"
+	$(BIN)/pip install -q --force-reinstall --no-deps urllib3
 	touch $@
 
 translations: $(VENV)/.installed
@@ -24,9 +31,11 @@ demo: translations
 	PORTAL_ENV=demo $(BIN)/flask --app portal db upgrade
 	PORTAL_ENV=demo $(BIN)/flask --app portal demo
 
-## make test: the whole suite (SQLite and PostgreSQL, SMTP on loopback, Chromium journeys).
+## make test: the whole suite (SQLite and PostgreSQL, SMTP on loopback, Chromium journeys),
+## on TEST_WORKERS processes (pytest-xdist; each has its own databases, ports and files).
+TEST_WORKERS ?= 2
 test: translations
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -8,20 +8,30 @@ an old one) the file is served with the ordinary hour of caching.
 Our JavaScript files (not the vendored ``*.min.js``) are minified with rjsmin in memory the
 first time they are asked for, and again whenever the file on disk changes: the wheel ships
 the readable source and no build step can be forgotten. The hash is that of what is served.
+
+Style sheets, scripts and SVG go out Brotli-compressed at its best level (gzip at 9 for a
+browser without Brotli), compressed once per version of a file and kept in memory.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import brotli
 import rjsmin
 from flask import Flask, Response, request
+from flask.sessions import SecureCookieSessionInterface
 
 YEAR = 365 * 24 * 60 * 60
+# Text files sent Brotli- (or gzip-) compressed at the best level, made once per version of
+# a file: a quarter smaller than compressing each response on the fly (about 3 KB off a
+# first load).
+PACKED_TYPES = {"text/css", "text/javascript", "application/javascript", "image/svg+xml"}
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,7 @@ class Assets:
     def __init__(self, folder: Path) -> None:
         self.folder = folder.resolve()
         self._known: dict[str, Asset] = {}
+        self._packed: dict[str, tuple[str, bytes]] = {}  # "br:file": (digest, compressed)
 
     def get(self, filename: str) -> Asset | None:
         """The asset for ``filename`` (a path inside the folder), or None when there is
@@ -63,6 +74,22 @@ class Assets:
         self._known[filename] = asset
         return asset
 
+    def packed(self, filename: str, asset: Asset, encoding: str) -> bytes | None:
+        """What is served for ``asset``, compressed at the best level of ``encoding`` ("br"
+        or "gzip"; made on the first request for each version), or None for a type that
+        gains nothing from it."""
+        if mimetypes.guess_type(filename)[0] not in PACKED_TYPES:
+            return None
+        key = f"{encoding}:{filename}"
+        known = self._packed.get(key)
+        if known is not None and known[0] == asset.digest:
+            return known[1]
+        body = asset.body if asset.body is not None else (self.folder / filename).read_bytes()
+        data = (brotli.compress(body, quality=11) if encoding == "br"
+                else gzip.compress(body, 9, mtime=0))
+        self._packed[key] = (asset.digest, data)
+        return data
+
     def warm(self) -> None:
         """Read every file once (at start), so the first pages need no hashing."""
         for path in self.folder.rglob("*"):
@@ -70,8 +97,20 @@ class Assets:
                 self.get(path.relative_to(self.folder).as_posix())
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, except that a static file never renews the cookie:
+    the page that loads it already did, and each file of a first load would otherwise
+    carry the same ~200-byte Set-Cookie again."""
+
+    def should_set_cookie(self, app: Flask, session: Any) -> bool:
+        if request.endpoint == "static" and not session.modified:
+            return False
+        return super().should_set_cookie(app, session)
+
+
 def init_app(app: Flask) -> None:
     """Fingerprint ``url_for('static', ...)`` and serve fingerprinted files for a year."""
+    app.session_interface = SessionInterface()
     assets = Assets(Path(app.static_folder or "static"))
     assets.warm()
     app.extensions["portal_assets"] = assets
@@ -87,7 +126,19 @@ def init_app(app: Flask) -> None:
 
     def static(filename: str) -> Response:
         asset = assets.get(filename)
-        if asset is not None and asset.body is not None:
+        encoding = next((e for e in ("br", "gzip") if request.accept_encodings[e] > 0), None)
+        packed = None
+        if asset is not None and encoding is not None:
+            packed = assets.packed(filename, asset, encoding)
+        if asset is not None and packed is not None:
+            response = Response(packed, mimetype=mimetypes.guess_type(filename)[0])
+            response.headers["Content-Encoding"] = encoding  # Flask-Compress leaves it be
+            response.vary.add("Accept-Encoding")
+            response.set_etag(f"{asset.digest}-{encoding}")
+            response.cache_control.public = True
+            response.cache_control.max_age = app.get_send_file_max_age(filename)
+            response.make_conditional(request)
+        elif asset is not None and asset.body is not None:
             kind = mimetypes.guess_type(filename)[0] or "text/javascript"
             response = Response(asset.body, mimetype=kind)
             response.set_etag(asset.digest)

@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session
 from portal.accounts.models import Role, User
 from portal.accounts.services import create_user
 from portal.booking import holds
+from portal.branding.logos import clean_logo
+from portal.branding.models import Brand
+from portal.branding.services import BrandInput, create_brand
 from portal.hiring import services
 from portal.hiring.models import Candidate, Opening
 from portal.links.services import issue_link, link_url
@@ -65,6 +68,8 @@ def seed(db: Session, settings: Settings) -> dict[str, Any]:
     maria, _p1 = _staff(db, "maria@example.com", "Maria Chef", Role.INTERVIEWER, "sv")
     johan, _p2 = _staff(db, "johan@example.com", "Johan Utvecklare", Role.INTERVIEWER, "en")
     db.flush()
+    _seed_profiles(db, [recruiter, maria, johan])
+    _seed_brands(db, recruiter)
 
     if db.scalar(select(Opening.id).limit(1)) is None:
         _seed_hiring(db, settings, recruiter, [maria, johan])
@@ -90,6 +95,86 @@ def seed(db: Session, settings: Settings) -> dict[str, Any]:
                            "link": link_url(settings, token,
                                             next_path=f"/portal/booking/{offer.id}")}
     return data
+
+
+# Titles and portrait colours (background, clothes, hair, skin) of the demo staff.
+PROFILES = {
+    "recruiter@example.com": ("Rekryteringsansvarig", ("#f4d9c6", "#7a2e4d", "#5b3a29", "#e8b894")),
+    "maria@example.com": ("Teknisk chef", ("#cfe3f4", "#1f4e79", "#2b2118", "#c99572")),
+    "johan@example.com": ("Senior utvecklare", ("#d8ecd3", "#2f5d3a", "#a8743a", "#f1c9a5")),
+}
+
+
+def _portrait(colours: tuple[str, str, str, str]) -> bytes:
+    """A friendly head-and-shoulders picture drawn with Pillow (the demo downloads
+    nothing): drawn large and scaled down, so the edges are smooth."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    background, clothes, hair, skin = colours
+    big = 1024
+    image = Image.new("RGB", (big, big), background)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((150, 700, 874, 1400), fill=clothes)  # shoulders
+    draw.rectangle((442, 560, 582, 760), fill=skin)  # neck
+    draw.ellipse((322, 210, 702, 650), fill=hair)  # hair behind the head
+    draw.ellipse((352, 260, 672, 640), fill=skin)  # face
+    draw.chord((340, 215, 684, 520), 180, 360, fill=hair)  # fringe
+    out = io.BytesIO()
+    image.resize((512, 512), Image.Resampling.LANCZOS).save(out, "PNG")
+    return out.getvalue()
+
+
+def _seed_profiles(db: Session, staff: list[User]) -> None:
+    """Titles and photos for the demo staff, through the same path as an upload; what
+    someone changed themselves stays."""
+    from portal.accounts import photos
+
+    for user in staff:
+        title, colours = PROFILES[user.email]
+        if not user.title:
+            user.title = title
+        if user.photo_key is None:
+            photos.set_photo(db, user, _portrait(colours))
+
+
+# The demo employer: its brand is the default; one opening shows a sister brand instead.
+DEMO_BRAND = "Nordljus Energi"
+SISTER_BRAND = "Nordljus Digital"
+
+
+def _demo_logo() -> bytes:
+    """A small wordmark: three bands of northern light over a dark disc, and the name."""
+    return (
+        b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 300 56" width="300" height="56">'
+        b'<title>Nordljus Energi</title>'
+        b'<circle cx="28" cy="28" r="26" fill="#12324f"/>'
+        b'<path d="M8 34 C18 14 34 12 48 20" fill="none" stroke="#3ddc97" stroke-width="5" '
+        b'stroke-linecap="round"/>'
+        b'<path d="M10 42 C22 26 36 24 47 30" fill="none" stroke="#7cc6fe" stroke-width="4" '
+        b'stroke-linecap="round"/>'
+        b'<path d="M14 48 C24 38 36 36 44 40" fill="none" stroke="#f9d56e" stroke-width="3" '
+        b'stroke-linecap="round"/>'
+        b'<text x="64" y="36" font-family="system-ui, sans-serif" font-size="23" '
+        b'font-weight="700" fill="#12324f">Nordljus <tspan fill="#0d7a5f">Energi</tspan></text>'
+        b'</svg>')
+
+
+def _seed_brands(db: Session, admin: User) -> None:
+    """The demo employer's brand (the default) and its sister brand, once."""
+    if db.scalar(select(Brand.id).where(Brand.name == DEMO_BRAND)) is not None:
+        return
+    create_brand(db, admin, BrandInput(
+        name=DEMO_BRAND, accent="#0d6b53", logo=clean_logo(_demo_logo(), "nordljus.svg"),
+        sign_off_sv="Varma hälsningar,\nRekryteringsteamet på Nordljus Energi",
+        sign_off_en="Warm regards,\nThe recruiting team at Nordljus Energi",
+        contact_name="Sara Lind", contact_email="sara.lind@example.com",
+        contact_phone="08-123 456 78", make_default=True))
+    create_brand(db, admin, BrandInput(
+        name=SISTER_BRAND, accent="#5b2a86",
+        sign_off_sv="Hälsningar,\nNordljus Digital", sign_off_en="Best wishes,\nNordljus Digital",
+        contact_name="Omar Haddad", contact_email="omar.haddad@example.com"))
 
 
 def _seed_api_key(db: Session, settings: Settings, admin: User) -> str:
@@ -233,7 +318,8 @@ def _seed_hiring(db: Session, settings: Settings, actor: User, panel: list[User]
         description="Python, PostgreSQL och API:er för våra kunder.", language="sv"))
     designer = services.create_opening(db, actor, services.OpeningData(
         title="Product Designer", team="Design",
-        description="Shape the candidate experience end to end.", language="en"))
+        description="Shape the candidate experience end to end.", language="en",
+        brand_id=db.scalar(select(Brand.id).where(Brand.name == SISTER_BRAND))))
 
     def person(name: str, email: str, lang: str, tz: str) -> Candidate:
         return services.create_candidate(db, actor, services.CandidateData(

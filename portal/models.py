@@ -3,6 +3,7 @@
 from portal.accounts.models import StaffSession, User
 from portal.api.models import ApiKey, IdempotentResponse
 from portal.booking.models import Adjustment, BookingOffer, BookingRequest, InterviewerHold
+from portal.branding.models import Brand
 from portal.decisions.models import (
     Decision,
     ExperienceAnswer,
@@ -40,7 +41,7 @@ from portal.techcheck.models import TechCheckResult
 from portal.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
-    "Adjustment", "BookingOffer", "BookingRequest", "InterviewerHold",
+    "Adjustment", "BookingOffer", "BookingRequest", "InterviewerHold", "Brand",
     "AuditEvent", "TalentConsent", "StageChange",
     "PoolInvite", "RetentionHold", "SavedSearch", "TalentProfile",
     "ReferencePrompt", "ReferenceRequest", "Referee",

@@ -31,7 +31,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import BadRequest, Forbidden, HTTPException, NotFound
 from werkzeug.routing import IntegerConverter
 
-from portal import errors
+from portal import errors, zones
 from portal.extensions import csrf, db, limiter
 from portal.health import database_answers
 from portal.timeutil import utcnow, zone
@@ -94,8 +94,9 @@ def fmt_time(value: datetime, tzname: str | None = None) -> str:
     return format_time(local, "HH:mm", locale="en")
 
 
-def fmt_when(start: datetime, end: datetime, tzname: str | None) -> str:
-    """The interview line: 'tisdag 1 december 2026 kl. 14.00–14.45 (svensk tid)'."""
+def when_parts(start: datetime, end: datetime, tzname: str | None) -> tuple[str, str, str]:
+    """The interview line in its three parts: ('tisdag 1 december 2026',
+    'kl. 14.00–14.45', 'svensk tid')."""
     tz = zone(tzname)
     s, e = start.astimezone(tz), end.astimezone(tz)
     if current_lang() == "sv":
@@ -103,7 +104,13 @@ def fmt_when(start: datetime, end: datetime, tzname: str | None) -> str:
     else:
         span = f"{format_time(s, 'HH:mm', locale='en')}–{format_time(e, 'HH:mm', locale='en')}"
     day = format_date(s, "EEEE d MMMM y", locale=current_lang())
-    return f"{day} {span} ({_zone_label(tz.key)})"
+    return day, span, _zone_label(tz.key)
+
+
+def fmt_when(start: datetime, end: datetime, tzname: str | None) -> str:
+    """The interview line: 'tisdag 1 december 2026 kl. 14.00–14.45 (svensk tid)'."""
+    day, span, zone_name = when_parts(start, end, tzname)
+    return f"{day} {span} ({zone_name})"
 
 
 def countdown(interview: Any, now: datetime) -> str:
@@ -185,15 +192,23 @@ def safe_next(url: str | None, fallback: str) -> str:
 # ---------------------------------------------------------------- lifecycle
 
 
+# Sub-resources that can never run as a document: the headers that only govern documents
+# (what they may load, frame or open) would be bytes on every picture and stylesheet. An SVG
+# is a document when opened on its own, so it keeps them all.
+_PASSIVE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp", "image/gif", "text/css",
+                            "text/javascript", "application/javascript"})
+
+
 def _security_headers(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    response.headers.setdefault(
-        "Permissions-Policy", "camera=(self), microphone=(self), geolocation=(), payment=()"
-    )
+    if response.mimetype not in _PASSIVE_TYPES:
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(self), microphone=(self), geolocation=(), payment=()"
+        )
     if current_app.config["PORTAL"].is_production:
         response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     if request.endpoint and request.endpoint != "static":
@@ -276,7 +291,11 @@ def _handle_csrf(exc: CSRFError) -> Any:
 
 
 UPLOAD_ENDPOINTS = frozenset({"candidate.upload_cv", "jobs.apply",
-                              "intake.import_candidates"})
+                              "intake.import_candidates",
+                              # staff photos: over 5 MB is refused in words, not with a 413
+                              "accounts.profile", "hiring.user_profile",
+                              # a logo over 1 MB gets its message by the field, not a 413
+                              "branding.create", "branding.edit"})
 
 
 def upload_limit() -> None:
@@ -355,8 +374,11 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals.update(
         fmt_date=fmt_date, fmt_time=fmt_time, countdown=countdown, fmt_when=fmt_when,
+        when_parts=when_parts,
         fmt_short=fmt_short, fmt_age=fmt_age, platform_name=_platform_name,
         zone_label=_zone_label,
+        # "(UTC+01:00) Stockholm — kl. 14.05 now": a stored zone as the picker shows it.
+        zone_full=lambda name: zones.zone_label(name, utcnow(), current_lang()),
         current_lang=current_lang, LANGUAGES=LANGUAGES,
         # Stored keys and default names, in the reader's language.
         stage_label=stage_label, reason_label=reason_label,

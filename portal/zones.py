@@ -66,6 +66,17 @@ def offset_text(offset: timedelta | None) -> str:
     return f"{sign}{hours:02d}:{rest:02d}"
 
 
+def zone_label(name: str, now: datetime, lang: str) -> str:
+    """A zone as a person reads it: "(UTC+01:00) Stockholm — kl. 14.05 now". A name that
+    is no valid zone comes back as it is."""
+    if not is_valid_zone(name):
+        return name
+    local = now.astimezone(ZoneInfo(name))
+    clock = f"kl. {local:%H.%M}" if lang == "sv" else f"{local:%H:%M}"
+    return _("(UTC%(offset)s) %(place)s — %(time)s now", offset=offset_text(local.utcoffset()),
+             place=_place(name, lang), time=clock)
+
+
 def zone_choices(now: datetime, lang: str, keep: str | None = None) -> list[SelectChoice]:
     """The picker's options at ``now``, sorted by offset then place; ``keep`` (the zone
     stored now) is listed first when the picker would not list it."""
@@ -75,12 +86,9 @@ def zone_choices(now: datetime, lang: str, keep: str | None = None) -> list[Sele
         extra = (keep, "")
     entries: list[tuple[timedelta, str, SelectChoice]] = []
     for name, code in ([extra] if extra else []) + rows:
-        local = now.astimezone(ZoneInfo(name))
-        offset = local.utcoffset() or timedelta()
+        offset = now.astimezone(ZoneInfo(name)).utcoffset() or timedelta()
         place = _place(name, lang)
-        clock = f"kl. {local:%H.%M}" if lang == "sv" else f"{local:%H:%M}"
-        label = _("(UTC%(offset)s) %(place)s — %(time)s now", offset=offset_text(offset),
-                  place=place, time=clock)
+        label = zone_label(name, now, lang)
         search = " ".join(filter(None, (place, _country(code, lang), name.replace("_", " "),
                                         f"utc{offset_text(offset)}"))).lower()
         choice = SelectChoice(value=name, label=label, render_kw={"data-search": search})

@@ -103,10 +103,12 @@ def _seeded(app: Flask) -> dict[str, Any]:
     assert upload(elin, token, cv).status_code == 303
     with app.app_context():
         # A delivery and its replay: a table whose rows point at each other.
+        from portal.webhooks import sealing
         from portal.webhooks.models import WebhookDelivery, WebhookEndpoint
 
         endpoint = WebhookEndpoint(url="https://hr.example.com/hooks", events="candidate.erased",
-                                   secret="whsec_" + "A" * 32)
+                                   sealed_secret=sealing.seal(app.config["PORTAL"],
+                                                              "whsec_" + "A" * 32))
         db.session.add(endpoint)
         db.session.flush()
         first = WebhookDelivery(endpoint_id=endpoint.id, event_id="msg_1",
@@ -211,6 +213,14 @@ def test_a_backup_restores_into_an_empty_database_and_the_portal_works(
     assert overview.status_code == 200 and "Första intervju" in overview.text
     page = anna_client.get(f"/portal/interviews/{interview_id}")
     assert page.status_code == 200 and "Första intervju" in page.text
+    # The webhook signing secret travels sealed and opens with the same keys.
+    with target.app_context():
+        from portal.webhooks import sealing
+        from portal.webhooks.models import WebhookEndpoint
+
+        sealed = db.session.scalar(sa.select(WebhookEndpoint.sealed_secret))
+        assert "A" * 32 not in sealed
+        assert sealing.unseal(settings, sealed) == "whsec_" + "A" * 32
 
     # New rows get new ids (PostgreSQL's sequences start after the restored ones).
     result = _run(target, "magic-link", "anna@example.com")

@@ -21,6 +21,21 @@ def test_security_headers_on_pages(client):
     assert "HX-Request" in response.headers["Vary"]
 
 
+def test_document_headers_on_documents_only(client):
+    """Stylesheets and scripts cannot run as documents: they carry nosniff but not the
+    document-only headers. An SVG can, so it keeps them (as every page does)."""
+    for name in ("css/portal.css", "js/portal.js"):
+        response = client.get(f"/static/{name}")
+        assert response.status_code == 200
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert "Content-Security-Policy" not in response.headers
+        assert "Permissions-Policy" not in response.headers
+    svg = client.get("/static/img/favicon.svg")
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+    assert "frame-ancestors 'none'" in svg.headers["Content-Security-Policy"]
+    assert svg.headers["X-Frame-Options"] == "DENY"
+
+
 def test_pages_carry_no_inline_script(client):
     html = client.get("/portal/about").text
     assert "<script>" not in html and " on" + "click=" not in html and "hx-on" not in html

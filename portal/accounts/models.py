@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, ForeignKey, String, Text
+from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -36,6 +36,8 @@ class User(UserMixin, db.Model):
     """A staff member who signs in to the back office."""
 
     __tablename__ = "staff_user"
+    __table_args__ = (UniqueConstraint("sso_issuer", "sso_subject",
+                                       name="uq_staff_user_sso_subject"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -51,6 +53,15 @@ class User(UserMixin, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(Text)
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # What candidates read beside the name on the interview page ("Teknisk chef"), and the
+    # content hash of the photo (accounts.photos), which is also its address: a new photo
+    # is a new URL, so browsers may keep each one for good. The bytes live in staff_photo.
+    title: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    photo_key: Mapped[str | None] = mapped_column(String(16))
+    # Single sign-on: the OpenID provider (issuer) and its subject this account is linked
+    # to. An issuer never reuses a subject, so the pair names one person for good.
+    sso_issuer: Mapped[str | None] = mapped_column(String(500))
+    sso_subject: Mapped[str | None] = mapped_column(String(255))
 
     sessions: Mapped[list[StaffSession]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -95,6 +106,20 @@ class User(UserMixin, db.Model):
     @property
     def has_two_factor(self) -> bool:
         return self.totp_enabled_at is not None
+
+
+class StaffPhoto(db.Model):
+    """A staff member's photo: a 256 x 256 JPEG we made ourselves (accounts.photos), with
+    nothing of the uploaded file's metadata. Its own table, so loading a user never loads
+    the picture."""
+
+    __tablename__ = "staff_photo"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(16))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class StaffSession(db.Model):
@@ -148,4 +173,23 @@ class StaffPolicy(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     require_two_factor: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SsoProvider(db.Model):
+    """The one OpenID Connect provider staff may sign in with (id 1), set by admins.
+    The client secret is stored encrypted; ``default_role`` None means only existing
+    accounts may sign in. ``required`` turns password sign-in off for everyone."""
+
+    __tablename__ = "sso_provider"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(255))
+    client_secret: Mapped[str | None] = mapped_column(Text)  # Fernet token
+    button_label: Mapped[str] = mapped_column(String(80))
+    default_role: Mapped[str | None] = mapped_column(String(20))
+    allowed_domains: Mapped[str] = mapped_column(Text, default="")  # one a line, lower case
+    required: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

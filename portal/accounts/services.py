@@ -155,7 +155,8 @@ def invite_user(db: Session, base_url: str, *, email: str, name: str, role: str,
     if language not in ("sv", "en"):
         raise DomainError(_l("Unknown language."), field="language")
     existing = db.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
-    if existing is not None and existing.password_hash.startswith("!"):
+    if existing is not None and existing.password_hash.startswith("!") \
+            and existing.sso_subject is None:  # (an account made by single sign-on is taken)
         user = existing  # invited before and never signed in: invite again
         require_single_line(name=name)
         if role not in {r.value for r in Role}:

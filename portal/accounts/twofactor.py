@@ -11,7 +11,6 @@ so two requests with the same code at once cannot both pass.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import secrets
@@ -21,7 +20,7 @@ from urllib.parse import urlsplit
 
 import pyotp
 import segno
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.fernet import InvalidToken, MultiFernet
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import delete, func, or_, select, update
@@ -30,6 +29,7 @@ from sqlalchemy.orm import Session
 from portal.accounts.models import RecoveryCode, Role, StaffPolicy, StaffSession, User
 from portal.errors import DomainError, Forbidden
 from portal.locks import insert_if_missing, lock
+from portal.sealing import keyring
 from portal.settings import Settings
 from portal.timeutil import utcnow
 
@@ -44,11 +44,7 @@ _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to mistype
 
 
 def _fernet(settings: Settings) -> MultiFernet:
-    derived = [
-        base64.urlsafe_b64encode(hashlib.sha256(b"staff-two-factor:" + key.encode()).digest())
-        for key in (settings.secret_key, *settings.secret_key_fallbacks)
-    ]
-    return MultiFernet([Fernet(k) for k in (*settings.calendar_keys, *derived)])
+    return keyring(settings, b"staff-two-factor:")
 
 
 def seal(settings: Settings, secret: str) -> str:

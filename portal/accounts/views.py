@@ -22,12 +22,13 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from portal.accounts import services, twofactor
+from portal.accounts import photos, services, sso, twofactor
 from portal.accounts.forms import (
     CodeForm,
     DisableTwoFactorForm,
     ForgotForm,
     LoginForm,
+    ProfileForm,
     SetPasswordForm,
 )
 from portal.accounts.models import User
@@ -41,6 +42,7 @@ LINK_KEY = "staff_link_token"  # the session key of an opened invitation or rese
 # key is set (no staff session exists yet), so no staff page opens.
 PENDING_KEY = "staff_pending"
 PENDING_SECONDS = 10 * 60
+SSO_KEY = "staff_sso"  # set by sso_views after a sign-in through the provider
 # What a signed-in member without two-factor may open while admins require it.
 SETUP_ENDPOINTS = {"accounts.account", "accounts.two_factor", "accounts.logout"}
 
@@ -85,6 +87,8 @@ def _must_set_up_two_factor() -> bool:
     """A signed-in member without two-factor while admins require it of everyone."""
     if current_user.has_two_factor:
         return False
+    if session.get(SSO_KEY):  # signed in through the provider: its second factor counts
+        return False
     if "require_2fa" not in g:
         g.require_2fa = twofactor.requires_two_factor(db.session)
     return bool(g.require_2fa)
@@ -121,6 +125,14 @@ def login() -> Any:
     session id planted before login is never promoted."""
     form = LoginForm()
     error = None
+    provider = sso.active_provider(db.session)
+    if provider is not None and provider.required:
+        # Single sign-on is required: no password form, and a post to it is refused.
+        if request.method == "POST":
+            error = _("Passwords are not used here. Sign in with the button below.")
+        return render_template("staff/login.html", form=None, error=error, sso=provider,
+                               next=request.args.get("next")), (
+            403 if request.method == "POST" else 200)
     if form.validate_on_submit():
         user = services.authenticate(db.session, form.email.data or "", form.password.data or "")
         if user is None:
@@ -136,7 +148,8 @@ def login() -> Any:
             _finish_sign_in(user)
             return redirect(next_url, 303)
     status = 422 if request.method == "POST" else 200
-    return render_template("staff/login.html", form=form, error=error), status
+    return render_template("staff/login.html", form=form, error=error, sso=provider,
+                           next=request.args.get("next")), status
 
 
 def _fresh_session() -> None:
@@ -169,6 +182,8 @@ def _pending(stage: str) -> tuple[User, str] | None:
         return None
     user = db.session.get(User, data.get("u")) if isinstance(data.get("u"), int) else None
     if user is None or not user.active or data.get("p") != _password_mark(user):
+        return None
+    if sso.sso_required(db.session):  # single sign-on was required meanwhile
         return None
     return user, safe_next(data.get("n"), url_for("hiring.dashboard"))
 
@@ -287,7 +302,8 @@ def account() -> Any:
     """The signed-in member's own account: two-factor sign-in on or off."""
     user = current_user._get_current_object()
     return render_template(
-        "staff/account.html", disable=DisableTwoFactorForm(formdata=None),
+        "staff/account.html", profile=ProfileForm(formdata=None, obj=user),
+        disable=DisableTwoFactorForm(formdata=None),
         renew=CodeForm(formdata=None),
         left=twofactor.recovery_codes_left(db.session, user) if user.has_two_factor else 0,
         required=twofactor.requires_two_factor(db.session))
@@ -339,7 +355,8 @@ def two_factor_off() -> Any:
             flash(_("Two-factor sign-in is off."), "success")
             return redirect(url_for("accounts.account"), 303)
     return render_template(
-        "staff/account.html", disable=form, renew=CodeForm(formdata=None),
+        "staff/account.html", profile=ProfileForm(formdata=None, obj=user),
+        disable=form, renew=CodeForm(formdata=None),
         left=twofactor.recovery_codes_left(db.session, user) if user.has_two_factor else 0,
         required=twofactor.requires_two_factor(db.session)), 422
 
@@ -365,18 +382,94 @@ def recovery_codes() -> Any:
             return render_template("staff/recovery_codes.html", codes=codes,
                                    next_url=url_for("accounts.account"))
     return render_template(
-        "staff/account.html", disable=DisableTwoFactorForm(formdata=None), renew=form,
+        "staff/account.html", profile=ProfileForm(formdata=None, obj=user),
+        disable=DisableTwoFactorForm(formdata=None), renew=form,
         left=twofactor.recovery_codes_left(db.session, user),
         required=twofactor.requires_two_factor(db.session)), 422
 
 
+def save_profile(user: User, form: ProfileForm) -> bool:
+    """Store the title and, when a file came, the photo of ``user`` from ``form``; False
+    with the reason on the form's field when something was refused (nothing is kept)."""
+    if not form.validate_on_submit():
+        return False
+    upload = request.files.get(form.photo.name)
+    try:
+        photos.set_title(user, form.title.data or "")
+        if upload is not None and upload.filename:
+            photos.set_photo(db.session, user, photos.read_upload(upload.stream))
+    except DomainError as exc:
+        db.session.rollback()
+        target = getattr(form, exc.field or "", None) or form.photo
+        target.errors = [*target.errors, str(exc.message)]
+        return False
+    db.session.commit()
+    return True
+
+
+def photo_response(data: bytes | None) -> Any:
+    """A staff photo at its fingerprinted address: the address changes with the photo,
+    so the browser keeps it for a year; private, as only some may see it."""
+    if data is None:
+        abort(404)
+    response = current_app.response_class(data, mimetype="image/webp")
+    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Disposition"] = "inline"
+    return response
+
+
+@bp.post("/account/profile")
+@limiter.limit("20 per minute")
+def profile() -> Any:
+    """The signed-in member's own title and photo, as candidates will see them."""
+    user = current_user._get_current_object()
+    form = ProfileForm()
+    if save_profile(user, form):
+        flash(_("Your title and photo are saved."), "success")
+        return redirect(url_for("accounts.account") + "#profile-h", 303)
+    return render_template(
+        "staff/account.html", profile=form, disable=DisableTwoFactorForm(formdata=None),
+        renew=CodeForm(formdata=None),
+        left=twofactor.recovery_codes_left(db.session, user) if user.has_two_factor else 0,
+        required=twofactor.requires_two_factor(db.session)), 422
+
+
+@bp.post("/account/photo/remove")
+def remove_photo() -> Any:
+    """Take the signed-in member's photo away; candidates see initials instead."""
+    photos.remove_photo(db.session, current_user._get_current_object())
+    db.session.commit()
+    flash(_("Your photo is removed."), "success")
+    return redirect(url_for("accounts.account") + "#profile-h", 303)
+
+
+@bp.get("/people/<int:user_id>/photo/<key>.webp")
+def photo(user_id: int, key: str) -> Any:
+    """A colleague's photo, for any signed-in staff member."""
+    return photo_response(photos.photo(db.session, user_id, key))
+
+
 @bp.post("/logout")
 def logout() -> Any:
-    """End the session on the server and in the browser."""
+    """End the session on the server and in the browser; someone who signed in through
+    the provider then signs out there too, when it offers that."""
+    from portal.accounts.sso_views import provider_logout_url
+
+    provider_url = provider_logout_url(session.get(SSO_KEY))
     services.end_session(db.session, current_user.get_id())
     db.session.commit()
     logout_user()
     session.clear()
+    return redirect(provider_url or url_for("accounts.login"), 303)
+
+
+def _passwords_off() -> Any:
+    """Single sign-on is required: no password can be set or reset."""
+    if not sso.sso_required(db.session):
+        return None
+    session.pop(LINK_KEY, None)
+    flash(_("Passwords are not used here. Sign in with the button below."), "error")
     return redirect(url_for("accounts.login"), 303)
 
 
@@ -385,6 +478,8 @@ def logout() -> Any:
 @limiter.limit("5 per hour", methods=["POST"], key_func=typed_email)
 def forgot() -> Any:
     """Forgotten password: the same answer whether or not the address has an account."""
+    if (refused := _passwords_off()) is not None:
+        return refused
     form = ForgotForm()
     if form.validate_on_submit():
         services.request_reset(db.session, current_app.config["PORTAL"].base_url,
@@ -399,6 +494,8 @@ def forgot() -> Any:
 def open_password_link(token: str) -> Any:
     """An invitation or reset link: keep its token in the session and go to a clean address,
     so the token leaves the address bar and never reaches a Referer or the access log."""
+    if (refused := _passwords_off()) is not None:
+        return refused
     if services.token_user(db.session, token) is None:
         session.pop(LINK_KEY, None)
         return render_template("staff/set_password.html", form=None), 410
@@ -411,6 +508,8 @@ def open_password_link(token: str) -> Any:
 def set_password() -> Any:
     """Set a password from an invitation or reset link opened in this browser. The link
     dies on use, and every session of the account ends."""
+    if (refused := _passwords_off()) is not None:
+        return refused
     token = session.get(LINK_KEY) or ""
     if not token or services.token_user(db.session, token) is None:
         session.pop(LINK_KEY, None)

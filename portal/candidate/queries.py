@@ -6,11 +6,17 @@ import functools
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal.booking.models import BookingOffer
-from portal.hiring.models import Application, Candidate, Interview, Opening
+from portal.hiring.models import (
+    Application,
+    Candidate,
+    Interview,
+    Opening,
+    interview_interviewer,
+)
 
 
 def overview(db: Session, candidate: Candidate) -> list[Application]:
@@ -80,3 +86,13 @@ def outlook_calendar_url(interview: Interview, title: str, details: str) -> str:
         "body": details, "location": interview.meeting_url,
     })
     return f"https://outlook.live.com/calendar/0/deeplink/compose?{query}"
+
+
+def meets(db: Session, candidate: Candidate, user_id: int) -> bool:
+    """Whether staff member ``user_id`` sits on the panel of one of this candidate's
+    interviews: only then may the candidate see their photo."""
+    return bool(db.scalar(select(exists().where(
+        interview_interviewer.c.user_id == user_id,
+        interview_interviewer.c.interview_id == Interview.id,
+        Interview.application_id == Application.id,
+        Application.candidate_id == candidate.id))))

@@ -39,6 +39,10 @@ class OpeningForm(FlaskForm):
     recruiter_id = SelectField(_l("Responsible recruiter"), coerce=optional_id,
                                choices=choices([("", _l("Nobody in particular"))]),
                                validators=[Optional()], validate_choice=True)
+    # The view offers the brands; alone, the form knows only the default.
+    brand_id = SelectField(_l("Brand candidates see"), coerce=optional_id,
+                           choices=choices([("", _l("The organisation's default brand"))]),
+                           validators=[Optional()], validate_choice=True)
     published = BooleanField(_l("Published: anyone with the link can read the opening and "
                                 "apply on its public page"))
 

@@ -86,6 +86,8 @@ class Opening(db.Model):
     # candidates, and the one told when a candidate writes.
     recruiter_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_user.id", ondelete="SET NULL"))
+    # The brand candidates see for this opening; None: the organisation's default brand.
+    brand_id: Mapped[int | None] = mapped_column(ForeignKey("brand.id", ondelete="SET NULL"))
 
     recruiter: Mapped[User | None] = relationship(foreign_keys=[recruiter_id])
     stages: Mapped[list[Stage]] = relationship(

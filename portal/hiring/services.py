@@ -118,6 +118,17 @@ class OpeningData:
     reference_questions: str = ""
     recruiter_id: int | None = None
     published: bool = False
+    # The brand candidates see; None: the organisation's default brand.
+    brand_id: int | None = None
+
+
+def _checked_brand(db: Session, brand_id: int | None) -> int | None:
+    """A brand that exists, or None for the default."""
+    from portal.branding.models import Brand
+
+    if brand_id is not None and db.get(Brand, brand_id) is None:
+        raise DomainError(_l("Choose a brand from the list."), field="brand_id")
+    return brand_id
 
 
 def create_opening(db: Session, actor: User, data: OpeningData) -> Opening:
@@ -128,7 +139,8 @@ def create_opening(db: Session, actor: User, data: OpeningData) -> Opening:
                       description=data.description.strip(), language=data.language,
                       response_days=data.response_days,
                       reference_questions=data.reference_questions.strip(),
-                      recruiter_id=data.recruiter_id, published=data.published)
+                      recruiter_id=data.recruiter_id, published=data.published,
+                      brand_id=_checked_brand(db, data.brand_id))
     for position, (name, en, sv, kind) in enumerate(DEFAULT_STAGES):
         opening.stages.append(Stage(position=position, name=name, public_name_en=en,
                                     public_name_sv=sv, kind=kind.value))
@@ -148,6 +160,7 @@ def update_opening(db: Session, actor: User, opening: Opening, data: OpeningData
     opening.reference_questions = data.reference_questions.strip()
     opening.recruiter_id = data.recruiter_id
     opening.published = data.published
+    opening.brand_id = _checked_brand(db, data.brand_id)
 
 
 def rename_stage(db: Session, actor: User, stage: Stage, name: str, en: str, sv: str) -> None:

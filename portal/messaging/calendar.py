@@ -11,6 +11,8 @@ from email.utils import parseaddr
 
 from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
+from portal.branding.services import brand_for_opening, contact_line
+from portal.extensions import db
 from portal.hiring.models import Interview
 from portal.timeutil import utcnow
 
@@ -49,6 +51,12 @@ def interview_ics(
     ``uninvited`` (with CANCEL) takes only ``attendees`` off an event that goes on: RFC 5546
     3.2.5 lists just them and forbids STATUS:CANCELLED, which would cancel it for everyone.
     """
+    # The employer's brand (the opening's, else the default): its name as the organizer's
+    # name, and its name and contact person at the end of the description.
+    brand = brand_for_opening(db.session, interview.application.opening)
+    if brand is not None:
+        contact = contact_line(brand)
+        description = f"{description}\n\n{brand.name}" + (f"\n{contact}" if contact else "")
     cal = Calendar()
     cal.add("prodid", "-//Candidate portal//EN")
     cal.add("version", "2.0")
@@ -64,7 +72,7 @@ def interview_ics(
     org_name, org_addr = parseaddr(organizer)
     if org_addr:
         org = vCalAddress(f"mailto:{org_addr}")
-        org.params["cn"] = vText(org_name or org_addr)
+        org.params["cn"] = vText(brand.name if brand is not None else (org_name or org_addr))
         event["organizer"] = org
     if method != "PUBLISH":
         for name, email in attendees:

@@ -10,6 +10,8 @@ from flask import current_app, render_template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.branding.services import brand_for_opening, opening_of
+from portal.extensions import db
 from portal.i18n import force_locale
 from portal.messaging.models import MessageStatus, OutboxMessage
 from portal.timeutil import utcnow
@@ -18,6 +20,7 @@ from portal.timeutil import utcnow
 # a message's own Reply-To (a person, e.g. the responsible recruiter) replaces the
 # configured MAIL_REPLY_TO.
 EXTRA_HEADERS = frozenset({"List-Unsubscribe", "List-Unsubscribe-Post", "Reply-To"})
+BRANDED_EMAILS = ("candidate_", "pool_", "referee_")
 
 
 def new_message_id(mail_from: str) -> str:
@@ -35,9 +38,16 @@ def render_email(name: str, lang: str, **context: Any) -> tuple[str, str]:
     if isinstance(link, str) and "/c/" in link and name.startswith(("candidate_", "pool_")):
         context.setdefault("privacy_link", link.split("?", 1)[0] + "?next=/portal/privacy")
     context.setdefault("can_reply", bool(current_app.config["PORTAL"].mail_reply_to))
+    # Candidates, referees and the pool read the employer's brand (the opening's, else the
+    # default); staff emails stay plain.
+    if "email_brand" not in context and name.startswith(BRANDED_EMAILS):
+        context["email_brand"] = brand_for_opening(db.session, opening_of(context))
+    brand = context.get("email_brand")
     with force_locale(lang):
         text = render_template(f"emails/{name}.txt", lang=lang, **context)
         html = render_template(f"emails/{name}.html", lang=lang, **context)
+    if brand is not None:
+        text = f"{brand.name}\n\n{text}"
     return text, html
 
 

@@ -30,7 +30,9 @@ from portal.messaging.models import MessageStatus, OutboxMessage
 bp = Blueprint("messaging", __name__, url_prefix="/staff/outbox")
 guard_staff(bp, roles=(Role.ADMIN.value, Role.RECRUITER.value))
 
-HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+# Images: inline ones and our own (brand logos, served from this origin); nothing else.
+HTML_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data: 'self'; "
+            "frame-ancestors 'none'")
 
 
 @bp.get("/")

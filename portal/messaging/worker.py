@@ -546,7 +546,7 @@ def run_once(app: Flask, stop: threading.Event | None = None) -> RunReport:
         deliver_due(db.session, settings, report, stop)
         from portal.webhooks.delivery import deliver_due as deliver_webhooks
 
-        deliver_webhooks(db.session, stop=stop)  # claims and commits on its own
+        deliver_webhooks(db.session, settings, stop=stop)  # claims and commits on its own
         db.session.commit()
         from portal.scheduling import duties as calendar_duties
 

@@ -7,7 +7,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+
+from portal.timeutil import utcnow
+from portal.zones import zone_label
 
 AUDIT_ACTIONS = {
     "viewed": _l("Viewed the candidate"),
@@ -49,6 +53,12 @@ AUDIT_ACTIONS = {
     "staff_2fa_reset": _l("Reset a colleague's two-factor sign-in"),
     "staff_2fa_required": _l("Required two-factor sign-in of everyone"),
     "staff_2fa_not_required": _l("Stopped requiring two-factor sign-in"),
+    "staff_sso_signed_in": _l("Signed in with single sign-on"),
+    "staff_sso_linked": _l("Linked their account to single sign-on"),
+    "staff_sso_account_created": _l("Got an account at their first single sign-on"),
+    "staff_sso_refused": _l("Refused a sign-in through single sign-on"),
+    "staff_sso_configured": _l("Set up single sign-on"),
+    "staff_sso_turned_off": _l("Turned single sign-on off"),
 }
 
 ACTOR_KINDS = {"staff": _l("Staff"), "candidate": _l("The candidate"),
@@ -133,6 +143,12 @@ AUDIT_SENTENCES.update({action: (sentence, sentence) for action, sentence in {
     "staff_2fa_reset": _l("%(actor)s reset a colleague's two-factor sign-in"),
     "staff_2fa_required": _l("%(actor)s required two-factor sign-in of everyone"),
     "staff_2fa_not_required": _l("%(actor)s stopped requiring two-factor sign-in"),
+    "staff_sso_signed_in": _l("%(actor)s signed in with single sign-on"),
+    "staff_sso_linked": _l("%(actor)s linked their account to single sign-on"),
+    "staff_sso_account_created": _l("%(actor)s got an account at their first single sign-on"),
+    "staff_sso_refused": _l("A sign-in through single sign-on was refused"),
+    "staff_sso_configured": _l("%(actor)s set up single sign-on"),
+    "staff_sso_turned_off": _l("%(actor)s turned single sign-on off"),
 }.items()})
 
 ERASED_CANDIDATE = _l("an erased candidate")
@@ -238,6 +254,13 @@ EXPORT_LABELS = {
     "text": _l("Text"),
     "messages": _l("Messages"),
     "from": _l("From"),
+    "adjustments_you_asked_for": _l("Adjustments you asked for"),
+    "times_offered_to_book": _l("Times offered to book"),
+    "kinds": _l("What you asked for"),
+    "note": _l("Note"),
+    "updated_at": _l("Changed on"),
+    "sent_at": _l("Sent on"),
+    "booked_at": _l("Booked on"),
 }
 
 VALUE_WORDS: dict[str, dict[str, Any]] = {
@@ -245,7 +268,8 @@ VALUE_WORDS: dict[str, dict[str, Any]] = {
     "your_answer": {"none": _l("No answer yet"), "confirmed": _l("Confirmed"),
                     "reschedule": _l("Asked for another time")},
     "status": {"pending": _l("Waiting to be sent"), "sending": _l("Being sent"),
-               "sent": _l("Sent"), "failed": _l("Failed")},
+               "sent": _l("Sent"), "failed": _l("Failed"), "open": _l("Open to book"),
+               "booked": _l("Booked"), "withdrawn": _l("Withdrawn"), "closed": _l("Closed")},
     "verdict": {"ready": _l("Ready"), "warnings": _l("Ready, with points to look at"),
                 "not_ready": _l("Not ready")},
     "remote": {"onsite": _l("On site"), "hybrid": _l("Hybrid"), "remote": _l("Remote")},
@@ -274,10 +298,18 @@ def _value(key: str, value: Any, when: Any) -> str:
 
         platform = get_platform(str(value))
         return platform.name if platform else str(value)
+    if key == "timezone":
+        return zone_label(str(value), utcnow(), str(get_locale() or "en")[:2])
     if key == "stage_reached":
         from portal.hiring.models import stage_label
 
         return stage_label(str(value))
+    if key == "kinds":
+        from portal.booking.adjustments import ADJUSTMENT_KINDS
+
+        value = [str(ADJUSTMENT_KINDS.get(k, k)) for k in value]
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "–"
     words = VALUE_WORDS.get(key)
     if words and str(value) in words:
         return str(words[str(value)])

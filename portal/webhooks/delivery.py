@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session, aliased
 from standardwebhooks.webhooks import Webhook
 
 from portal.errors import DomainError
+from portal.settings import Settings
 from portal.timeutil import utcnow
-from portal.webhooks import targets
+from portal.webhooks import sealing, targets
 from portal.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 log = logging.getLogger(__name__)
@@ -102,17 +103,18 @@ def signed_headers(secret: str, event_id: str, payload: str) -> dict[str, str]:
             "user-agent": USER_AGENT}
 
 
-def send(endpoint: WebhookEndpoint, event_id: str, payload: str,
+def send(endpoint: WebhookEndpoint, secret: str, event_id: str, payload: str,
          timeout: float = TIMEOUT) -> tuple[int | None, str]:
-    """POST one event; (status code or None, error in a line). The address is checked
-    now and the connection goes to the checked IP; redirects are not followed."""
+    """POST one event signed with ``secret`` (the endpoint's, unsealed); (status code or
+    None, error in a line). The address is checked now and the connection goes to the
+    checked IP; redirects are not followed."""
     try:
         target = targets.check(endpoint.url, endpoint.allow_private)
     except DomainError as exc:
         return None, f"refused: {exc}"
     host = f"[{target.address}]" if ":" in target.address else target.address
     url = f"{target.scheme}://{host}:{target.port}{target.path}"
-    headers = signed_headers(endpoint.secret, event_id, payload)
+    headers = signed_headers(secret, event_id, payload)
     default_port = 443 if target.scheme == "https" else 80
     headers["host"] = target.host if target.port == default_port else \
         f"{target.host}:{target.port}"
@@ -164,8 +166,9 @@ def _defer(db: Session, item: Claimed, now: datetime) -> None:
     db.commit()
 
 
-def deliver_due(db: Session, now: datetime | None = None, timeout: float = TIMEOUT,
-                stop: threading.Event | None = None, budget: float = BUDGET) -> Report:
+def deliver_due(db: Session, settings: Settings, now: datetime | None = None,
+                timeout: float = TIMEOUT, stop: threading.Event | None = None,
+                budget: float = BUDGET) -> Report:
     """Deliver what is due (``now``: the clock the schedule is read by), until nothing is
     due, ``stop`` is set, ``MAX_PASSES`` claims were made or ``budget`` seconds passed.
     An endpoint that did not answer (timeout, refused) gets nothing more in this batch."""
@@ -190,7 +193,14 @@ def deliver_due(db: Session, now: datetime | None = None, timeout: float = TIMEO
             if endpoint is None or not endpoint.active:
                 code, error = None, "the endpoint is switched off"
             else:
-                code, error = send(endpoint, item.event_id, item.payload, timeout)
+                try:
+                    secret = sealing.unseal(settings, endpoint.sealed_secret)
+                except sealing.SecretUnreadable:
+                    code, error = None, "the signing secret does not open with this " \
+                        "portal's keys (SECRET_KEY, SECRET_KEY_FALLBACKS, CALENDAR_KEY)"
+                else:
+                    code, error = send(endpoint, secret, item.event_id, item.payload,
+                                       timeout)
             if code is None:
                 down.add(item.endpoint_id)
             status = _record(db, item, code, error, when)

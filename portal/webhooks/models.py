@@ -23,8 +23,9 @@ class WebhookEndpoint(db.Model):
     url: Mapped[str] = mapped_column(String(2000))
     description: Mapped[str] = mapped_column(String(200), default="", server_default="")
     events: Mapped[str] = mapped_column(Text, default="")  # space-separated event types
-    # "whsec_" and base64: the Standard Webhooks form of a signing secret.
-    secret: Mapped[str] = mapped_column(String(120))
+    # The signing secret ("whsec_" and base64, the Standard Webhooks form), encrypted
+    # (``webhooks.sealing``): the database and its backups never hold it in the clear.
+    sealed_secret: Mapped[str] = mapped_column(Text)
     # An admin's explicit choice: this endpoint may be on a private or loopback address
     # (an internal system); otherwise such an address is refused, at registration and at
     # every delivery.

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from portal.accounts.models import Role, User
 from portal.errors import DomainError, Forbidden, NotFound
+from portal.settings import Settings
 from portal.text import one_line
 from portal.timeutil import utcnow
-from portal.webhooks import targets
+from portal.webhooks import sealing, targets
 from portal.webhooks.events import EVENT_TYPES
 from portal.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
@@ -30,9 +31,10 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def create_endpoint(db: Session, actor: User, url: str, events: list[str], description: str,
-                    allow_private: bool) -> WebhookEndpoint:
-    """A new endpoint, its address checked (SSRF) before it is saved."""
+def create_endpoint(db: Session, settings: Settings, actor: User, url: str, events: list[str],
+                    description: str, allow_private: bool) -> WebhookEndpoint:
+    """A new endpoint, its address checked (SSRF) before it is saved, its new signing
+    secret sealed."""
     require_admin(actor)
     chosen = [e for e in EVENT_TYPES if e in set(events)]
     if not chosen or len(chosen) != len(set(events)):
@@ -40,7 +42,8 @@ def create_endpoint(db: Session, actor: User, url: str, events: list[str], descr
     targets.check(url, allow_private)
     endpoint = WebhookEndpoint(url=url.strip(), events=" ".join(chosen),
                                description=one_line(description or "").strip()[:200],
-                               secret=new_secret(), allow_private=allow_private)
+                               sealed_secret=sealing.seal(settings, new_secret()),
+                               allow_private=allow_private)
     db.add(endpoint)
     db.flush()
     return endpoint
@@ -52,6 +55,13 @@ def get_endpoint(db: Session, actor: User, endpoint_id: int) -> WebhookEndpoint:
     if endpoint is None:
         raise NotFound(_l("No such endpoint."))
     return endpoint
+
+
+def signing_secret(settings: Settings, actor: User, endpoint: WebhookEndpoint) -> str:
+    """The endpoint's signing secret in the clear, for an admin to give to the receiving
+    system. Raises SecretUnreadable when no configured key opens it."""
+    require_admin(actor)
+    return sealing.unseal(settings, endpoint.sealed_secret)
 
 
 def set_active(db: Session, actor: User, endpoint: WebhookEndpoint, active: bool) -> None:

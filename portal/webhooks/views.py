@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -19,7 +19,7 @@ from portal.accounts.views import guard_staff
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.forms import SingleLine, choices
-from portal.webhooks import services
+from portal.webhooks import sealing, services
 from portal.webhooks.events import EVENT_TYPES
 
 bp = Blueprint("webhooks", __name__, url_prefix="/staff/webhooks")
@@ -73,8 +73,9 @@ def create() -> Any:
             return _index(form, 422)
         try:
             endpoint = services.create_endpoint(
-                db.session, current_user, form.url.data or "", list(form.events.data),
-                form.description.data or "", bool(form.allow_private.data))
+                db.session, current_app.config["PORTAL"], current_user, form.url.data or "",
+                list(form.events.data), form.description.data or "",
+                bool(form.allow_private.data))
         except DomainError as exc:
             getattr(form, exc.field or "url").errors = [str(exc.message)]
             return _index(form, 422)
@@ -88,7 +89,13 @@ def create() -> Any:
 def endpoint(endpoint_id: int) -> Any:
     """One endpoint: its secret, events and delivery log (newest first)."""
     item = services.get_endpoint(db.session, current_user, endpoint_id)
-    return render_template("staff/api_webhook.html", endpoint=item,
+    try:
+        secret, unreadable = services.signing_secret(
+            current_app.config["PORTAL"], current_user, item), None
+    except sealing.SecretUnreadable as exc:
+        secret, unreadable = "", exc.message
+    return render_template("staff/api_webhook.html", endpoint=item, secret=secret,
+                           unreadable=unreadable,
                            deliveries=services.deliveries(db.session, current_user, item),
                            event_words=EVENT_WORDS, status_words=STATUS_WORDS)
 

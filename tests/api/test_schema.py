@@ -1,5 +1,6 @@
-"""The API against its own OpenAPI document (schemathesis, in-process over WSGI): no 5xx
-on any input, and every answer matches what the document says, signed in with a key."""
+"""The API against its own OpenAPI document (schemathesis, in-process over WSGI): valid
+input is accepted, never a 5xx, and every answer matches what the document says, signed in
+with a key. The command line's run over the network is test_schemathesis_cli.py."""
 
 from __future__ import annotations
 
@@ -62,10 +63,12 @@ def _check_operation(operation: Any, token: str, mode: Any) -> None:
     run()
 
 
-def test_every_operation_matches_its_document(api_schema: Any) -> None:
-    """Each operation with valid and with invalid input: never a 5xx, always as documented."""
+def test_every_operation_accepts_valid_input(api_schema: Any) -> None:
+    """Each operation with valid input: accepted unless the refusal is one no schema can
+    describe (above), never a 5xx, always as documented. Invalid input and the rest of the
+    document are walked by the schemathesis command line against the live server
+    (test_schemathesis_cli.py), which cannot make that exception."""
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert len(operations) >= 15
     for operation in operations:
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            _check_operation(operation, TOKEN["value"], mode)
+        _check_operation(operation, TOKEN["value"], GenerationMode.POSITIVE)

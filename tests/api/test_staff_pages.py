@@ -61,6 +61,7 @@ def test_only_admins_reach_the_pages(client: Any, ctx: Any, login: Any) -> None:
 
 
 def test_an_admin_registers_an_endpoint_and_replays_from_its_log(client: Any, ctx: Any,
+                                                                 settings: Any,
                                                                  login: Any) -> None:
     admin = _admin(login)
     page = client.get("/staff/webhooks/")
@@ -78,7 +79,9 @@ def test_an_admin_registers_an_endpoint_and_replays_from_its_log(client: Any, ct
     make_application(admin)
     db.session.commit()
     log = client.get(f"/staff/webhooks/{endpoint.id}")
-    assert "application.created" in log.text and endpoint.secret in log.text
+    secret = webhook_services.signing_secret(settings, admin, endpoint)
+    assert "application.created" in log.text and secret in log.text
+    assert secret not in endpoint.sealed_secret  # stored encrypted, shown to the admin
     row = db.session.scalar(select(WebhookDelivery))
     row.status = "failed"
     db.session.commit()

@@ -4,6 +4,7 @@ seed has neither), each with the link its email carries."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -82,3 +83,49 @@ def follow(hrefs: list[str], areas: tuple[str, ...] = CANDIDATE_AREAS) -> list[s
         if href.startswith(areas) and not any(bit in href for bit in NOT_PAGES):
             found.append(href)
     return found
+
+
+def page_kind(path: str) -> str:
+    """A page's kind: its path with the numbers and tokens left out, so one page of each
+    kind stands for the rest (an interview page for every interview)."""
+    bare = urlsplit(path).path
+    if bare.startswith("/portal/guides/"):  # one template, each platform's own steps
+        return "/portal/guides/…"
+    if bare.startswith("/pool/"):
+        return "/pool/…/unsubscribe" if bare.endswith("/unsubscribe") else "/pool/…"
+    return re.sub(r"/\d+", "/N", bare)
+
+
+def one_of_each_kind(client: Any, demo: DemoLinks,
+                     public: list[str]) -> list[tuple[str, list[str]]]:
+    """(sign-in link, [pages]) for each person, crawled with a Flask test client, so that
+    together they hold one page of every kind a candidate, a referee or a talent-pool
+    member reaches; then ``public`` (pages anyone may open), with no sign-in link."""
+    kinds: set[str] = set()
+    plan = []
+    starts = [*(link for _name, link in demo.candidates), demo.referee, demo.pool_extend,
+              demo.pool_unsubscribe]
+    for start in starts:
+        first = client.get(start, follow_redirects=True)
+        landed = first.request.path + (f"?{first.request.query_string.decode()}"
+                                       if first.request.query_string else "")
+        todo, seen, mine = [landed], set(), []
+        while todo:
+            path = todo.pop(0)
+            if path in seen:
+                continue
+            seen.add(path)
+            response = client.get(path)
+            if response.status_code != 200 or response.mimetype != "text/html":
+                continue
+            if page_kind(path) not in kinds:
+                kinds.add(page_kind(path))
+                mine.append(path)
+            html = response.get_data(as_text=True)
+            hrefs = [h.replace("&amp;", "&") for h in re.findall(r'href="([^"]+)"', html)]
+            todo.extend(h for h in follow(hrefs) if h not in seen)
+        if mine:
+            plan.append((start, mine))
+    plan.append(("", ["/portal/link?reason=expired", *public]))
+    return plan
+

@@ -1,7 +1,7 @@
 """Keyboard and screen-reader users on the candidate pages: the focus ring stands out (3:1
-against whatever it is drawn on, WCAG 1.4.11), focus lands on the new message after an htmx
-answer and during the tech check instead of falling to the page, and the interview countdown
-speaks only at moments that matter."""
+against whatever it is drawn on, WCAG 1.4.11, light and dark), focus lands on the new message
+after an htmx answer and during the tech check instead of falling to the page, and the
+interview countdown speaks only at moments that matter."""
 
 from __future__ import annotations
 
@@ -77,21 +77,26 @@ def test_focus_ring_has_3_to_1_everywhere_it_is_drawn(browser: Browser, live_ser
     page.goto(f"{live_server.url}/c/{token}")
     weak: list[str] = []
     tabbed = 0
-    for path in ("/portal/", f"/portal/interviews/{interview.id}", "/portal/privacy",
-                 "/portal/timezone"):
-        page.goto(live_server.url + path)
-        for _step in range(40):
-            page.keyboard.press("Tab")
-            ring = page.evaluate(RING)
-            if ring["tag"] == "BODY":
-                break
-            tabbed += 1
-            ratio = contrast(ring["ring"], ring["behind"])
-            if ring["style"] == "none" or ring["width"] < 2 or ratio < 3:
-                weak.append(f"{path} {ring['tag']} {ring['text']!r}: {ring['ring']} on "
-                            f"{ring['behind']} = {ratio:.2f}:1")
+    backgrounds = set()
+    for scheme in ("light", "dark"):  # the ring is drawn on the dark theme's colours too
+        page.emulate_media(color_scheme=scheme)
+        for path in ("/portal/", f"/portal/interviews/{interview.id}", "/portal/privacy",
+                     "/portal/timezone"):
+            page.goto(live_server.url + path)
+            backgrounds.add(page.evaluate("getComputedStyle(document.body).backgroundColor"))
+            for _step in range(40):
+                page.keyboard.press("Tab")
+                ring = page.evaluate(RING)
+                if ring["tag"] == "BODY":
+                    break
+                tabbed += 1
+                ratio = contrast(ring["ring"], ring["behind"])
+                if ring["style"] == "none" or ring["width"] < 2 or ratio < 3:
+                    weak.append(f"{scheme} {path} {ring['tag']} {ring['text']!r}: "
+                                f"{ring['ring']} on {ring['behind']} = {ratio:.2f}:1")
     context.close()
-    assert tabbed > 20
+    assert len(backgrounds) >= 2  # the dark scheme took effect
+    assert tabbed > 40
     assert weak == []
 
 

@@ -79,7 +79,7 @@ def test_reject_with_a_booked_interview(app, ctx, browser: Browser, live_server,
     mobile.goto(f"{live_server.url}/c/{token}")
     expect(mobile.locator(".application")).to_contain_text("Inte gått vidare")
     expect(mobile.get_by_role("heading", name="Ditt nästa steg")).to_be_visible()
-    expect(mobile.locator(".todo")).not_to_contain_text("intervju")
+    expect(mobile.locator(".next-step")).not_to_contain_text("intervju")
     mobile.goto(f"{live_server.url}/portal/interviews/{interview.id}")
     expect(mobile.get_by_role("heading", name="Intervjun blir inte av")).to_be_visible()
     expect(mobile.locator(".join-button")).to_have_count(0)

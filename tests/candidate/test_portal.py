@@ -263,9 +263,11 @@ def test_overview_runs_a_bounded_number_of_queries(app, signed_in, world, ctx):
     ctx.commit()
     many = _count_queries(app, lambda: signed_in.get("/portal/"))
     assert many == few
-    assert few <= 8  # applications (4), pool invites, stage history, referees, session
+    # applications (4), pool invites, stage history, referees, session, the brand
+    assert few <= 9
 
 
-def test_interview_page_runs_two_queries(app, signed_in, world):
+def test_interview_page_runs_three_queries(app, signed_in, world):
     path = f"/portal/interviews/{world['mine'].id}"
-    assert _count_queries(app, lambda: signed_in.get(path)) == 2
+    # the session, the interview with all it shows, and the brand (portal.branding)
+    assert _count_queries(app, lambda: signed_in.get(path)) == 3

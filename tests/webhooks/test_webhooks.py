@@ -89,10 +89,11 @@ def receiver() -> Iterator[Receiver]:
     item.stop()
 
 
-def _endpoint(admin: Any, receiver: Receiver, events: tuple[str, ...] = EVENT_TYPES) -> Any:
-    endpoint = services.create_endpoint(db.session, admin, receiver.url, list(events),
-                                        "HR system", allow_private=True)
-    receiver.secret = endpoint.secret
+def _endpoint(settings: Any, admin: Any, receiver: Receiver,
+              events: tuple[str, ...] = EVENT_TYPES) -> Any:
+    endpoint = services.create_endpoint(db.session, settings, admin, receiver.url,
+                                        list(events), "HR system", allow_private=True)
+    receiver.secret = services.signing_secret(settings, admin, endpoint)
     db.session.commit()
     return endpoint
 
@@ -104,7 +105,7 @@ def _later(hours: int = 1) -> Any:
 def test_every_event_arrives_signed_in_order_after_a_failure(ctx: Any, settings: Any,
                                                              receiver: Receiver) -> None:
     admin = UserFactory(role="admin")
-    _endpoint(admin, receiver)
+    _endpoint(settings, admin, receiver)
     receiver.script = [500]  # the first attempt fails, every later one succeeds
     candidate = CandidateFactory()
     application = make_application(admin, candidate)
@@ -119,13 +120,13 @@ def test_every_event_arrives_signed_in_order_after_a_failure(ctx: Any, settings:
     other = make_application(admin)  # another application: not held up by the first
     db.session.commit()
 
-    first = delivery.deliver_due(db.session, timeout=5)
+    first = delivery.deliver_due(db.session, settings, timeout=5)
     assert first.retried == 1
     # The failed event holds back the rest of its application, not the other one.
     assert [r["type"] for r in receiver.delivered()] == ["application.created"]
     assert receiver.delivered()[0]["data"]["application_id"] == other.id
 
-    delivery.deliver_due(db.session, now=_later(), timeout=5)
+    delivery.deliver_due(db.session, settings, now=_later(), timeout=5)
     mine = [r for r in receiver.delivered() if r["data"].get("application_id") == application.id]
     assert [r["type"] for r in mine] == [
         "application.created", "application.stage_changed",  # moved to Screening
@@ -145,51 +146,51 @@ def test_every_event_arrives_signed_in_order_after_a_failure(ctx: Any, settings:
 def test_erasure_is_told_and_a_timeout_is_retried(ctx: Any, settings: Any,
                                                   receiver: Receiver) -> None:
     admin = UserFactory(role="admin")
-    _endpoint(admin, receiver, ("candidate.erased",))
+    _endpoint(settings, admin, receiver, ("candidate.erased",))
     candidate = CandidateFactory()
     make_application(admin, candidate)
     db.session.commit()
     lifecycle.erase(db.session, settings, candidate, actor_kind="staff", actor_id=admin.id)
     db.session.commit()
     receiver.script = ["hang"]
-    report = delivery.deliver_due(db.session, timeout=0.5)
+    report = delivery.deliver_due(db.session, settings, timeout=0.5)
     assert report.retried == 1
     row = db.session.scalar(select(WebhookDelivery))
     assert (row.status, row.last_error) == (DeliveryStatus.PENDING, "timed out")
     assert row.next_attempt_at > utcnow()
-    delivery.deliver_due(db.session, now=_later(), timeout=5)
+    delivery.deliver_due(db.session, settings, now=_later(), timeout=5)
     assert [r["type"] for r in receiver.delivered()] == ["candidate.erased"]
     assert receiver.delivered()[0]["data"] == {"candidate_id": candidate.id}
 
 
 def test_gives_up_after_the_last_attempt_and_replays_from_the_log(
-        ctx: Any, receiver: Receiver) -> None:
+        ctx: Any, settings: Any, receiver: Receiver) -> None:
     admin = UserFactory(role="admin")
-    endpoint = _endpoint(admin, receiver, ("application.created",))
+    endpoint = _endpoint(settings, admin, receiver, ("application.created",))
     make_application(admin)
     db.session.commit()
     receiver.script = [503] * delivery.MAX_ATTEMPTS
     for n in range(delivery.MAX_ATTEMPTS):
-        delivery.deliver_due(db.session, now=_later(24 * n), timeout=5)
+        delivery.deliver_due(db.session, settings, now=_later(24 * n), timeout=5)
     row = db.session.scalar(select(WebhookDelivery))
     assert (row.status, row.attempts, row.last_status_code) == (
         DeliveryStatus.FAILED, delivery.MAX_ATTEMPTS, 503)
     assert receiver.delivered() == []
     copy = services.replay(db.session, admin, endpoint, row.id)
     db.session.commit()
-    delivery.deliver_due(db.session, timeout=5)
+    delivery.deliver_due(db.session, settings, timeout=5)
     assert [r["id"] for r in receiver.delivered()] == [row.event_id]
     db.session.refresh(copy)
     assert copy.status == DeliveryStatus.DELIVERED
 
 
-def test_a_redirect_is_not_followed(ctx: Any, receiver: Receiver) -> None:
+def test_a_redirect_is_not_followed(ctx: Any, settings: Any, receiver: Receiver) -> None:
     admin = UserFactory(role="admin")
-    _endpoint(admin, receiver, ("application.created",))
+    _endpoint(settings, admin, receiver, ("application.created",))
     make_application(admin)
     db.session.commit()
     receiver.script = [302]
-    delivery.deliver_due(db.session, timeout=5)
+    delivery.deliver_due(db.session, settings, timeout=5)
     assert [r["path"] for r in receiver.received] == ["/hook"]  # never /elsewhere
     row = db.session.scalar(select(WebhookDelivery))
     assert (row.status, row.last_status_code) == (DeliveryStatus.PENDING, 302)
@@ -220,29 +221,30 @@ def test_plain_http_to_a_public_address_is_refused_even_when_private_is_allowed(
         targets.check("http://93.184.215.14/hook", allow_private=True)
 
 
-def test_the_address_is_checked_again_at_delivery(ctx: Any, receiver: Receiver) -> None:
+def test_the_address_is_checked_again_at_delivery(ctx: Any, settings: Any,
+                                                  receiver: Receiver) -> None:
     admin = UserFactory(role="admin")
-    endpoint = _endpoint(admin, receiver, ("application.created",))
+    endpoint = _endpoint(settings, admin, receiver, ("application.created",))
     make_application(admin)
     db.session.commit()
     # As if the name now led somewhere else: the allowance is gone, the address is private.
     db.session.get(WebhookEndpoint, endpoint.id).allow_private = False
     db.session.commit()
-    delivery.deliver_due(db.session, timeout=5)
+    delivery.deliver_due(db.session, settings, timeout=5)
     assert receiver.received == []
     row = db.session.scalar(select(WebhookDelivery))
     assert row.last_error.startswith("refused:")
     assert row.status == DeliveryStatus.PENDING
 
 
-def test_registration_refuses_a_private_address(ctx: Any) -> None:
+def test_registration_refuses_a_private_address(ctx: Any, settings: Any) -> None:
     admin = UserFactory(role="admin")
     with pytest.raises(DomainError):
-        services.create_endpoint(db.session, admin, "https://127.0.0.1/hook",
+        services.create_endpoint(db.session, settings, admin, "https://127.0.0.1/hook",
                                  ["application.created"], "", allow_private=False)
     recruiter = UserFactory(role="recruiter")
     with pytest.raises(DomainError):
-        services.create_endpoint(db.session, recruiter, "https://example.com/hook",
+        services.create_endpoint(db.session, settings, recruiter, "https://example.com/hook",
                                  ["application.created"], "", allow_private=False)
 
 
@@ -253,11 +255,12 @@ def test_no_endpoint_no_rows(ctx: Any) -> None:
     assert db.session.scalar(select(WebhookDelivery)) is None
 
 
-def test_two_workers_at_once_never_send_one_delivery_twice(app: Any, ctx: Any) -> None:
+def test_two_workers_at_once_never_send_one_delivery_twice(app: Any, ctx: Any,
+                                                            settings: Any) -> None:
     """Two workers claim from the same queue at the same moment: each delivery is claimed
     once (SKIP LOCKED on PostgreSQL, SQLite's single writer)."""
     admin = UserFactory(role="admin")
-    endpoint = services.create_endpoint(db.session, admin, "http://127.0.0.1:9/hook",
+    endpoint = services.create_endpoint(db.session, settings, admin, "http://127.0.0.1:9/hook",
                                         ["application.created"], "", allow_private=True)
     for _ in range(30):
         make_application(admin)  # 30 applications: 30 independent deliveries
@@ -286,28 +289,28 @@ def test_two_workers_at_once_never_send_one_delivery_twice(app: Any, ctx: Any) -
 
 
 def test_an_endpoint_that_does_not_answer_gets_nothing_more_this_pass(
-        ctx: Any, receiver: Receiver) -> None:
+        ctx: Any, settings: Any, receiver: Receiver) -> None:
     admin = UserFactory(role="admin")
-    _endpoint(admin, receiver, ("application.created",))
+    _endpoint(settings, admin, receiver, ("application.created",))
     make_application(admin)
     make_application(admin)
     db.session.commit()
     receiver.script = ["hang"]
-    report = delivery.deliver_due(db.session, timeout=0.5)
+    report = delivery.deliver_due(db.session, settings, timeout=0.5)
     rows = db.session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)).all()
     assert (report.retried, [r.attempts for r in rows]) == (1, [1, 0])  # the second waits
     assert {r.status for r in rows} == {DeliveryStatus.PENDING}
-    delivery.deliver_due(db.session, now=_later(), timeout=5)
+    delivery.deliver_due(db.session, settings, now=_later(), timeout=5)
     assert len(receiver.delivered()) == 2
 
 
-def test_a_candidate_booking_a_time_is_told(app: Any, ctx: Any) -> None:
+def test_a_candidate_booking_a_time_is_told(app: Any, ctx: Any, settings: Any) -> None:
     from tests.booking.helpers import candidate_client, offer_round, slots_on, weekday_ahead
     from tests.conftest import csrf_from
 
     recruiter = UserFactory(role="admin", name="Rebecka R")
     maria = UserFactory(role="interviewer", name="Maria M")
-    services.create_endpoint(db.session, recruiter, "http://127.0.0.1:9/hook",
+    services.create_endpoint(db.session, settings, recruiter, "http://127.0.0.1:9/hook",
                              ["booking.made", "interview.scheduled"], "", allow_private=True)
     application = make_application(recruiter, CandidateFactory(language="en"))
     offer = offer_round(recruiter, [application], [maria], first=weekday_ahead(5)).offers[0]

@@ -65,11 +65,23 @@ def _booking(item: Any) -> dict[str, Any]:
             "adjustments": booking.adjustment_labels(item.application.adjustment)}
 
 
+def _date_tile(item: Any, tzname: str) -> tuple[str, str]:
+    """The day and the short month of the start, in the candidate's zone, for the little
+    calendar leaf of the header card: ('3', 'dec') / ('3', 'Dec')."""
+    from flask_babel import format_date
+
+    from portal.timeutil import zone
+
+    local = item.starts_at.astimezone(zone(tzname))
+    return format_date(local, "d"), format_date(local, "MMM").rstrip(".")
+
+
 def _render_interview(item: Any, form: ResponseForm | None, error: str | None = None,
                       status: int = 200) -> Any:
     candidate: Candidate = g.candidate
     return render_template(
         "candidate/interview.html", candidate=candidate, interview=item,
+        tile=_date_tile(item, candidate.timezone),
         platform=get_platform(item.platform), tz=candidate.timezone,
         view=view.interview_view(item), now=utcnow(), form=form, error=error,
         join_window=view.JOIN_OPENS, ask_experience=_ask_experience(item), **_booking(item),
@@ -109,6 +121,18 @@ def respond(interview_id: int) -> Any:
     if error:
         return _render_interview(item, form, error, status)
     return redirect(url_for("candidate.interview", interview_id=item.id) + "#response", 303)
+
+
+@bp.get("/portal/people/<int:user_id>/photo/<key>.webp")
+def staff_photo(user_id: int, key: str) -> Any:
+    """The photo of someone on the panel of one of the candidate's interviews; anyone
+    else's is not found."""
+    from portal.accounts import photos
+    from portal.accounts.views import photo_response
+
+    if not queries.meets(db.session, g.candidate, user_id):
+        abort(404)
+    return photo_response(photos.photo(db.session, user_id, key))
 
 
 @bp.get("/portal/interviews/<int:interview_id>/calendar.ics")

@@ -103,6 +103,37 @@ def change_role(user_id: int) -> Any:
     return redirect(url_for(".users"), 303)
 
 
+@bp.route("/users/<int:user_id>/profile", methods=["GET", "POST"])
+def user_profile(user_id: int) -> Any:
+    """Admins set a colleague's title and photo, as candidates will see them."""
+    from portal.accounts.forms import ProfileForm
+    from portal.accounts.views import save_profile
+
+    if current_user.role != Role.ADMIN:
+        abort(403)
+    person = db.get_or_404(User, user_id)
+    form = ProfileForm(obj=person)
+    if request.method == "POST" and save_profile(person, form):
+        flash(_("The title and photo of %(name)s are saved.", name=person.name), "success")
+        return redirect(url_for(".user_profile", user_id=person.id), 303)
+    return render_template("staff/user_profile.html", person=person, form=form), (
+        422 if form.errors else 200)
+
+
+@bp.post("/users/<int:user_id>/photo/remove")
+def remove_user_photo(user_id: int) -> Any:
+    """Admins take a colleague's photo away."""
+    from portal.accounts.photos import remove_photo
+
+    if current_user.role != Role.ADMIN:
+        abort(403)
+    person = db.get_or_404(User, user_id)
+    remove_photo(db.session, person)
+    db.session.commit()
+    flash(_("The photo of %(name)s is removed.", name=person.name), "success")
+    return redirect(url_for(".user_profile", user_id=person.id), 303)
+
+
 @bp.get("/audit")
 def audit_log() -> Any:
     """Admins search who did what to whose data, and export it as CSV."""

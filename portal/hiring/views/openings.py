@@ -52,7 +52,8 @@ def _opening_data(form: OpeningForm) -> services.OpeningData:
         description=form.description.data or "", language=form.language.data or "sv",
         response_days=form.response_days.data or 5,
         reference_questions=form.reference_questions.data or "",
-        recruiter_id=form.recruiter_id.data or None, published=bool(form.published.data))
+        recruiter_id=form.recruiter_id.data or None, published=bool(form.published.data),
+        brand_id=form.brand_id.data or None)
 
 
 def _opening_form(opening: Opening | None = None) -> OpeningForm:
@@ -68,6 +69,10 @@ def _opening_form(opening: Opening | None = None) -> OpeningForm:
     form.recruiter_id.choices = choices([("", _("Nobody in particular")), *people])
     if opening is None and not form.is_submitted():
         form.recruiter_id.data = current_user.id
+    from portal.branding.services import all_brands
+
+    form.brand_id.choices = choices([("", _("The organisation's default brand")),
+                                     *((b.id, b.name) for b in all_brands(db.session))])
     return form
 
 
