@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from cryptography.fernet import Fernet, MultiFernet
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from portal.settings import Settings
 
@@ -20,3 +20,17 @@ def keyring(settings: Settings, label: bytes) -> MultiFernet:
     derived = [base64.urlsafe_b64encode(hashlib.sha256(label + key.encode()).digest())
                for key in (settings.secret_key, *settings.secret_key_fallbacks)]
     return MultiFernet([Fernet(k) for k in (*settings.calendar_keys, *derived)])
+
+
+def seal(settings: Settings, label: bytes, secret: str) -> str:
+    """``secret`` encrypted with the current key."""
+    return keyring(settings, label).encrypt(secret.encode()).decode()
+
+
+def unseal(settings: Settings, label: bytes, token: str, unreadable: Exception) -> str:
+    """The secret ``seal`` stored; raises ``unreadable`` when no configured key opens it
+    (the keys changed without keeping the old one as a fallback)."""
+    try:
+        return keyring(settings, label).decrypt(token.encode()).decode()
+    except InvalidToken as exc:
+        raise unreadable from exc

@@ -20,16 +20,15 @@ from urllib.parse import urlsplit
 
 import pyotp
 import segno
-from cryptography.fernet import InvalidToken, MultiFernet
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from portal import sealing
 from portal.accounts.models import RecoveryCode, Role, StaffPolicy, StaffSession, User
 from portal.errors import DomainError, Forbidden
 from portal.locks import insert_if_missing, lock
-from portal.sealing import keyring
 from portal.settings import Settings
 from portal.timeutil import utcnow
 
@@ -43,21 +42,18 @@ _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to mistype
 # ---------------------------------------------------------------- the secret at rest
 
 
-def _fernet(settings: Settings) -> MultiFernet:
-    return keyring(settings, b"staff-two-factor:")
+_LABEL = b"staff-two-factor:"
 
 
 def seal(settings: Settings, secret: str) -> str:
-    return _fernet(settings).encrypt(secret.encode()).decode()
+    return sealing.seal(settings, _LABEL, secret)
 
 
 def unseal(settings: Settings, token: str) -> str:
     """The secret ``seal`` stored. Raises DomainError when no configured key opens it."""
-    try:
-        return _fernet(settings).decrypt(token.encode()).decode()
-    except InvalidToken as exc:
-        raise DomainError(_l("The two-factor secret cannot be read with the keys this portal "
-                             "has. Ask an admin to reset your two-factor sign-in.")) from exc
+    return sealing.unseal(settings, _LABEL, token, DomainError(_l(
+        "The two-factor secret cannot be read with the keys this portal has. Ask an admin "
+        "to reset your two-factor sign-in.")))
 
 
 # ---------------------------------------------------------------- setting it up

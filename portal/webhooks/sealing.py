@@ -8,11 +8,10 @@ secret in the clear either, and every configured key still opens what an older o
 
 from __future__ import annotations
 
-from cryptography.fernet import InvalidToken, MultiFernet
 from flask_babel import lazy_gettext as _l
 
+from portal import sealing
 from portal.errors import DomainError
-from portal.sealing import keyring
 from portal.settings import Settings
 
 LABEL = b"webhook-signing-secret:"
@@ -22,20 +21,13 @@ class SecretUnreadable(DomainError):
     """No configured key opens the stored secret (the keys changed without a fallback)."""
 
 
-def _fernet(settings: Settings) -> MultiFernet:
-    return keyring(settings, LABEL)
-
-
 def seal(settings: Settings, secret: str) -> str:
     """``secret`` encrypted with the current key."""
-    return _fernet(settings).encrypt(secret.encode()).decode()
+    return sealing.seal(settings, LABEL, secret)
 
 
 def unseal(settings: Settings, token: str) -> str:
     """The secret ``seal`` stored. Raises SecretUnreadable."""
-    try:
-        return _fernet(settings).decrypt(token.encode()).decode()
-    except InvalidToken as exc:
-        raise SecretUnreadable(_l("The signing secret cannot be read with the keys this "
-                                  "portal has. Remove the endpoint and register it "
-                                  "again.")) from exc
+    return sealing.unseal(settings, LABEL, token, SecretUnreadable(_l(
+        "The signing secret cannot be read with the keys this portal has. Remove the "
+        "endpoint and register it again.")))
